@@ -1,0 +1,267 @@
+"""The dispatch centre: call taking, the dispatch decision and the waiting queue."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+
+import mesa
+import numpy as np
+
+from agents.incidents import ABANDONED, OPEN, RESOLVED, UNSERVED
+from agents.policies.dispatch import Candidates
+from agents.responders import AT_STATION, BUSY
+from sim.eventlog import CODE
+from sim.eventlog import EventKind as K
+from sim.kernels.select import _choose_kernel  # engine-owned arrays: valid by construction
+
+_RECEIVED, _ANSWERED, _ABANDONED = (CODE[K.CALL_RECEIVED], CODE[K.CALL_ANSWERED],
+                                    CODE[K.CALL_ABANDONED])
+_DISPATCHED, _CLEARED = CODE[K.UNIT_DISPATCHED], CODE[K.INCIDENT_CLEARED]
+
+
+class DispatchCentre(mesa.Agent):
+    """Takes calls, decides which units go, and keeps incidents waiting for units.
+
+    Calls are answered by ``call_takers`` call-takers (unlimited when the
+    scenario gives none), first come first served; a caller whose patience
+    runs out first hangs up. After answering and processing, the dispatch
+    policy picks units for each required capability among those that can
+    go. What cannot be filled waits in one queue per capability, ordered by
+    priority (1 first) and then call time; a unit that becomes free takes the
+    head of the queues it can serve.
+
+    Parameters
+    ----------
+    model : agents.model.Simulation
+    policy : object with ``select(candidates, k)``
+    """
+
+    def __init__(self, model: mesa.Model, policy):
+        super().__init__(model)
+        w = model.world
+        self.policy = policy
+        self.queues: list[list[tuple[int, int]]] = [[] for _ in w.capability_names]
+        self.unlimited = w.call_takers == 0
+        self.free_takers = w.call_takers
+        self.waiting: deque[int] = deque()
+        self.max_queue = w.type_max_queue.tolist()
+        self.preference = getattr(policy, "preference", None)
+        #: per incident type, the (capability, count) pairs it requires
+        self.wanted = [[(c, int(n)) for c, n in enumerate(row) if n] for row in w.type_required]
+        self._out = np.empty(max(1, int(w.type_required.max(initial=1))), dtype=np.int64)
+        self._out_min = np.empty(len(self._out))
+        self.process = model.env.process(self._arrivals())
+
+    # -- call taking ----------------------------------------------------------
+    def _arrivals(self):
+        env = self.model.env
+        for i, gap in enumerate(self.model.book.stream.delay.tolist()):
+            if gap > 0:
+                yield env.timeout(gap)
+            self._call(i)
+
+    def _call(self, i: int) -> None:
+        m = self.model
+        now = m.env.now
+        m.emit((now, _RECEIVED, i, -1))
+        book = m.book
+        if self.unlimited and book.answer[i] == 0 and book.processing[i] == 0:
+            book.t_answer[i] = now  # answered and decided at once: skip the call-taking steps
+            m.emit((now, _ANSWERED, i, -1))
+            self._dispatch(i)
+        elif self.unlimited:
+            self._answer(i)
+        elif self.free_takers > 0:
+            self.free_takers -= 1
+            self._answer(i)
+        else:
+            self.waiting.append(i)
+            patience = m.book.patience[i]
+            if patience < math.inf:
+                m.env.timeout(patience, value=i).callbacks.append(self._hang_up)
+
+    def _hang_up(self, event) -> None:
+        i = event.value
+        book = self.model.book
+        if book.status[i] == OPEN and math.isnan(book.t_answer[i]):
+            book.status[i] = ABANDONED
+            self.waiting.remove(i)
+            self.model.emit((self.model.env.now, _ABANDONED, i, -1))
+
+    def _answer(self, i: int) -> None:
+        delay = self.model.book.answer[i]
+        if delay > 0:
+            self.model.env.timeout(delay, value=i).callbacks.append(self._answered_cb)
+        else:
+            self._answered(i)
+
+    def _answered_cb(self, event) -> None:
+        self._answered(event.value)
+
+    def _answered(self, i: int) -> None:
+        m = self.model
+        m.book.t_answer[i] = m.env.now
+        m.emit((m.env.now, _ANSWERED, i, -1))
+        delay = m.book.processing[i]
+        if delay > 0:
+            m.env.timeout(delay, value=i).callbacks.append(self._ready_cb)
+        else:
+            self._ready(i)
+
+    def _ready_cb(self, event) -> None:
+        self._ready(event.value)
+
+    def _ready(self, i: int) -> None:
+        if not self.unlimited:
+            if self.waiting:
+                self._answer(self.waiting.popleft())
+            else:
+                self.free_takers += 1
+        self._dispatch(i)
+
+    # -- dispatching ------------------------------------------------------------
+    def _dispatch(self, i: int) -> None:
+        m = self.model
+        book, fleet = m.book, m.fleet
+        need = list(book.required[book.kind[i]])
+        book.need[i] = need
+        for c, n in self.wanted[book.kind[i]]:
+            if not fleet.exists[c]:
+                need[c] = 0
+                book.shortfall[i] += n
+        total = book.need_total[i] = sum(need)
+        for c, n in self.wanted[book.kind[i]]:
+            if need[c] and fleet.free_count[c] > 0:
+                for u in self._choose(i, c, n):
+                    self._send(u, i, c)
+        if book.need_total[i]:
+            self._enqueue(i, need)
+        elif total == 0 and book.n_assigned[i] == 0:
+            self._unserved(i, "no unit in the fleet has the required capability")
+
+    def _choose(self, i: int, c: int, k: int) -> np.ndarray:
+        """Units to send to ``i`` for capability ``c`` (up to ``k``), best first."""
+        m = self.model
+        fleet, book = m.fleet, m.book
+        moving = fleet.refresh_returning() if fleet.returning else ()
+        if self.preference is not None:
+            rows = m.travel.rows_for(moving) if moving else m.travel.rows_for(())
+            if rows is not None:
+                group = self.preference(book.district[i], book.kind[i], book.priority[i])
+                n = _choose_kernel(fleet.cap_units[c], fleet.status, fleet.max_status, fleet.loc,
+                                   rows[0], rows[1], book.loc[i], fleet.speed, fleet.turnout,
+                                   group, k, self._out, self._out_min)
+                return self._out[:n].tolist()
+        return self._choose_general(i, c, k)
+
+    def _choose_general(self, i: int, c: int, k: int) -> list[int]:
+        """Build :class:`Candidates` and ask the policy's ``select``."""
+        m = self.model
+        fleet, book = m.fleet, m.book
+        units = fleet.cap_units[c]
+        status = fleet.status[units]
+        ok = status <= fleet.max_status
+        units, status = units[ok], status[ok]
+        if units.size == 0:
+            return []
+        minutes = m.travel.times_to(fleet.loc[units], book.loc[i]) / fleet.speed[units]
+        minutes += np.where(status == AT_STATION, fleet.turnout[units], 0.0)
+        cands = Candidates(units, minutes, i, book.district[i], book.priority[i], book.kind[i], c)
+        picked = np.asarray(self.policy.select(cands, k), dtype=np.int64)
+        if picked.size > k or len(set(picked.tolist())) != picked.size:
+            raise RuntimeError(f"dispatch policy returned {picked.tolist()} for k={k}")
+        return units[picked].tolist()
+
+    def _book(self, u: int, i: int, c: int) -> None:
+        """Record that unit ``u`` goes to incident ``i`` for capability ``c``. Mutates state."""
+        m = self.model
+        book, unit, now = m.book, m.fleet.units[u], m.env.now
+        book.need[i][c] -= 1
+        book.need_total[i] -= 1
+        book.n_assigned[i] += 1
+        book.active[i] += 1
+        if book.n_assigned[i] == 1:
+            book.t_dispatch[i] = now
+        unit.job, unit.t_dispatch = i, now
+        unit.t_arrive = unit.t_left = unit.travel = math.nan
+        m.fleet.transition(u, BUSY)
+        m.emit((now, _DISPATCHED, i, u))
+
+    def _send(self, u: int, i: int, c: int) -> None:
+        fleet = self.model.fleet
+        unit = fleet.units[u]
+        unit.from_station = fleet.state[u] == AT_STATION
+        if not unit.from_station:
+            fleet.loc[u] = fleet.position_now(u)
+            fleet.returning.discard(u)
+        self._book(u, i, c)
+        unit.send(i)
+
+    def _enqueue(self, i: int, need: list[int]) -> None:
+        m = self.model
+        book = m.book
+        key = (book.priority[i], i)
+        for c, n in enumerate(need):
+            if n:
+                heapq.heappush(self.queues[c], key)
+        if not book.queued[i]:
+            book.queued[i] = True
+            waiting = {m.world.capability_names[c]: n for c, n in enumerate(need) if n}
+            m.log.add(m.env.now, K.INCIDENT_QUEUED, i, -1, {"waiting_for": waiting})
+            wait = self.max_queue[book.kind[i]]
+            if wait < math.inf:
+                m.env.timeout(wait, value=i).callbacks.append(self._expire)
+
+    def _expire(self, event) -> None:
+        i = event.value
+        book = self.model.book
+        if book.status[i] != OPEN or book.need_total[i] == 0:
+            return
+        book.shortfall[i] += book.need_total[i]
+        book.need[i] = [0] * len(book.need[i])
+        book.need_total[i] = 0
+        if book.n_assigned[i] == 0:
+            self._unserved(i, "no unit became free within max_queue")
+        elif book.active[i] == 0:
+            self._clear(i)
+
+    def _unserved(self, i: int, reason: str) -> None:
+        m = self.model
+        m.book.status[i] = UNSERVED
+        m.log.add(m.env.now, K.INCIDENT_UNSERVED, i, -1, {"reason": reason})
+
+    # -- called by units ------------------------------------------------------------
+    def unit_free(self, u: int) -> int:
+        """Unit ``u`` can work again: give it the most urgent waiting incident it can serve.
+
+        Returns the incident id (the unit is booked to it), or -1 when none waits.
+        """
+        book = self.model.book
+        best, best_c = None, -1
+        for c in self.model.fleet.caps[u]:
+            q = self.queues[c]
+            while q and book.need[q[0][1]][c] == 0:
+                heapq.heappop(q)
+            if q and (best is None or q[0] < best):
+                best, best_c = q[0], c
+        if best is None:
+            return -1
+        i = best[1]
+        self.model.fleet.units[u].from_station = self.model.fleet.state[u] == AT_STATION
+        self._book(u, i, best_c)
+        return i
+
+    def unit_left(self, i: int) -> None:
+        """A unit left the scene of ``i``; the incident clears with its last unit."""
+        book = self.model.book
+        book.active[i] -= 1
+        if book.active[i] == 0 and book.need_total[i] == 0 and book.status[i] == OPEN:
+            self._clear(i)
+
+    def _clear(self, i: int) -> None:
+        m = self.model
+        m.book.t_clear[i] = m.env.now
+        m.book.status[i] = RESOLVED
+        m.emit((m.env.now, _CLEARED, i, -1))

@@ -1,0 +1,64 @@
+"""The incident book: inputs of every incident and what happened to it.
+
+Outcomes are Python lists (scalar writes inside the event loop are cheaper
+on lists than on numpy arrays); they become table columns at the end.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.demand import IncidentStream
+
+OPEN, RESOLVED, UNSERVED, ABANDONED = range(4)
+STATUS_NAMES = ("open_at_end", "resolved", "unserved", "abandoned")
+NAN = math.nan
+
+
+class IncidentBook:
+    """Per-incident state of a run.
+
+    Lifecycle of an incident: called -> answered -> ready (dispatch decided)
+    -> units dispatched (possibly queued for missing units) -> first arrival
+    -> cleared when every assigned unit has left the scene and nothing is
+    still needed. Terminal statuses: resolved, unserved (no unit could be
+    sent in time or at all), abandoned (caller hung up before an answer);
+    anything else is reported as open at the end of the run.
+
+    Parameters
+    ----------
+    stream : IncidentStream
+        The replication's incident inputs.
+    required : ndarray of int, shape (n_types, n_capabilities)
+        Units needed per capability, by incident type.
+    """
+
+    def __init__(self, stream: IncidentStream, required: np.ndarray):
+        n = stream.n
+        self.stream = stream
+        self.kind = stream.kind.tolist()
+        self.district = stream.district.tolist()
+        self.priority = stream.priority.tolist()
+        self.loc = stream.loc.tolist()
+        self.on_scene = stream.on_scene.tolist()
+        self.transport = stream.transport.tolist()
+        self.handover = stream.handover.tolist()
+        self.answer = stream.answer.tolist()
+        self.processing = stream.processing.tolist()
+        self.patience = stream.patience.tolist()
+        self.required = [row.tolist() for row in required]
+        self.t_answer = [NAN] * n
+        self.t_dispatch = [NAN] * n
+        self.t_arrival = [NAN] * n
+        self.t_clear = [NAN] * n
+        self.status = [OPEN] * n
+        self.need: list[list[int] | None] = [None] * n
+        self.need_total = [0] * n
+        self.active = [0] * n
+        self.n_assigned = [0] * n
+        self.queued = [False] * n
+        self.transport_taken = [False] * n
+        self.hospital = [-1] * n
+        self.shortfall = [0] * n

@@ -1,0 +1,205 @@
+"""The simulation model: a mesa.Model that owns a simpy.Environment.
+
+SimPy owns time. Mesa holds the agents (units, hospitals, the dispatch
+centre) and the model-level random generator; ``model.step()`` is never
+called. ``model.time`` follows ``env.now`` for Mesa tools that read it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+import simpy
+
+from agents.dispatch import DispatchCentre
+from agents.hospitals import Hospital
+from agents.incidents import STATUS_NAMES, IncidentBook
+from agents.responders import BUSY, Fleet
+from sim.demand import generate
+from sim.eventlog import KINDS, EventKind, EventLog
+from sim.gcpause import paused_gc
+from sim.rng import Streams
+from sim.world import TIERS, World
+
+
+class Simulation(mesa.Model):
+    """One replication of a scenario under one dispatch policy.
+
+    Lifecycle: build (draws the incident stream, creates agents and their
+    processes) -> :meth:`run` once -> :meth:`tables`.
+
+    Parameters
+    ----------
+    world : World
+        The compiled scenario.
+    policy : object with ``select(candidates, k)``
+        The dispatch policy (see :mod:`agents.policies`).
+    seed : int
+        Root seed.
+    replication : int
+        Replication number; with the seed it names every random stream.
+    until : float, optional
+        End of the run in minutes (default: the scenario's horizon).
+    log_events : bool
+        Keep the event log (on by default; the tables need it).
+    """
+
+    def __init__(self, world: World, policy: Any, seed: int, replication: int = 0,
+                 until: float | None = None, log_events: bool = True):
+        self.streams = Streams(seed, replication)
+        super().__init__(rng=self.streams("agents"))
+        self.world = world
+        self.seed, self.replication = int(seed), int(replication)
+        self.until = float(world.horizon_min if until is None else until)
+        self.env = simpy.Environment()
+        self.log = EventLog(log_events)
+        self.emit = self.log.emitter()
+        self.travel = world.geo.for_run()
+        self.book = IncidentBook(generate(world, self.travel, self.streams), world.type_required)
+        self.assignments: list[tuple] = []
+        self.hospitals = [Hospital(self, h) for h in range(len(world.hospital_names))]
+        self._nearest_hospital: dict[int, int] = {}
+        self.fleet = Fleet(self)
+        self.dispatch = DispatchCentre(self, policy)
+        self._ran = False
+
+    def nearest_hospital(self, loc: int) -> int:
+        """Index of the hospital with the shortest trip from ``loc``."""
+        h = self._nearest_hospital.get(loc)
+        if h is None:
+            times = self.travel.times_from(loc, self.world.hospital_loc)
+            h = self._nearest_hospital[loc] = int(np.argmin(times))
+        return h
+
+    def run(self) -> Simulation:
+        """Run the event loop to ``until``. Mutates the model; call once."""
+        if self._ran:
+            raise RuntimeError("a Simulation runs once; build a new one for another run")
+        self._ran = True
+        with paused_gc():
+            self.env.run(until=self.until)
+        self.time = self.env.now
+        self.log.add(self.until, EventKind.RUN_END)
+        return self
+
+    # -- tables -------------------------------------------------------------------
+    def tables(self) -> dict[str, dict[str, Any]]:
+        """Columns of the incidents, assignments, units and events tables."""
+        with paused_gc():
+            assignments = self._assignment_rows()
+            return {
+                "incidents": self._incident_columns(),
+                "assignments": self._assignment_columns(assignments),
+                "units": self._unit_columns(assignments),
+                "events": self._event_columns(),
+            }
+
+    def _incident_columns(self) -> dict[str, Any]:
+        w, b, s = self.world, self.book, self.book.stream
+        n = int(np.searchsorted(s.t_call, self.until, side="left"))
+        cut = slice(0, n)
+        arrival = np.asarray(b.t_arrival[cut], dtype=np.float64)
+        return {
+            "incident_id": np.arange(n),
+            "kind": _coded(s.kind[cut], w.type_names),
+            "district": _coded(s.district[cut], w.district_names),
+            "priority": s.priority[cut],
+            "x_km": s.x_km[cut], "y_km": s.y_km[cut],
+            "t_call_min": s.t_call[cut],
+            "t_answer_min": np.asarray(b.t_answer[cut], dtype=np.float64),
+            "t_dispatch_min": np.asarray(b.t_dispatch[cut], dtype=np.float64),
+            "t_first_arrival_min": arrival,
+            "t_clear_min": np.asarray(b.t_clear[cut], dtype=np.float64),
+            "response_min": arrival - s.t_call[cut],
+            "status": _coded(b.status[cut], STATUS_NAMES),
+            "target_min": s.target[cut],
+            "in_warmup": s.t_call[cut] < w.warmup_min,
+            "scripted": s.scripted[cut],
+            "label": pd.array(list(s.label[cut]), dtype="string"),
+            "location": s.loc[cut],
+            "on_scene_min": s.on_scene[cut],
+            "transport": s.transport[cut],
+            "handover_min": s.handover[cut],
+            "answer_min": s.answer[cut],
+            "processing_min": s.processing[cut],
+            "units_required": w.type_required[s.kind[cut]].sum(axis=1),
+            "units_assigned": np.asarray(b.n_assigned[cut], dtype=np.int64),
+            "shortfall": np.asarray(b.shortfall[cut], dtype=np.int64),
+            "queued": np.asarray(b.queued[cut], dtype=bool),
+            "hospital": _coded(b.hospital[cut], w.hospital_names),
+        }
+
+    def _assignment_rows(self) -> list[tuple]:
+        """Finished assignments plus the ones still under way at the end (times NaN)."""
+        rows = list(self.assignments)
+        for u, unit in enumerate(self.fleet.units):
+            if self.fleet.state[u] == BUSY and unit.job >= 0:
+                rows.append((unit.job, u, unit.t_dispatch, unit.t_arrive, unit.t_left, math.nan,
+                             unit.travel, -1, unit.from_station))
+        return rows
+
+    def _assignment_columns(self, rows: list[tuple]) -> dict[str, Any]:
+        w = self.world
+        a = _assignment_array(rows)
+        inc, unit = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)
+        return {
+            "incident_id": inc,
+            "unit_id": _coded(unit, w.unit_names),
+            "unit_kind": _coded(w.unit_type[unit], w.unit_type_names),
+            "home_station": _coded(w.unit_station[unit], w.station_names),
+            "home_district": _coded(w.unit_district[unit], w.district_names),
+            "tier": _coded(w.unit_tier[unit], TIERS),
+            "t_dispatch_min": a[:, 2].copy(),
+            "t_arrive_min": a[:, 3].copy(),
+            "t_clear_min": a[:, 4].copy(),
+            "t_free_min": a[:, 5].copy(),
+            "travel_min": a[:, 6].copy(),
+            "hospital": _coded(a[:, 7].astype(np.int64), w.hospital_names),
+            "mutual_aid": w.unit_district[unit] != self.book.stream.district[inc],
+            "from_station": a[:, 8].astype(bool),
+        }
+
+    def _unit_columns(self, rows: list[tuple]) -> dict[str, Any]:
+        w = self.world
+        lo, hi = w.warmup_min, self.until
+        a = _assignment_array(rows)
+        unit, t0, t1 = a[:, 1].astype(np.int64), a[:, 2], a[:, 5]
+        end = np.minimum(np.where(np.isnan(t1), hi, t1), hi)
+        busy = np.bincount(unit, np.maximum(0.0, end - np.maximum(t0, lo)), minlength=w.n_units)
+        count = np.bincount(unit, (t0 >= lo).astype(np.int64), minlength=w.n_units).astype(np.int64)
+        return {
+            "unit_id": _coded(np.arange(w.n_units), w.unit_names),
+            "kind": _coded(w.unit_type, w.unit_type_names),
+            "station": _coded(w.unit_station, w.station_names),
+            "district": _coded(w.unit_district, w.district_names),
+            "tier": _coded(w.unit_tier, TIERS),
+            "busy_min": busy,
+            "n_assignments": count,
+            "utilization": busy / (hi - lo) if hi > lo else np.full(w.n_units, np.nan),
+        }
+
+    def _event_columns(self) -> dict[str, Any]:
+        a = self.log.arrays()
+        inc = a["incident"]
+        return {
+            "t_min": a["t_min"],
+            "seq": a["seq"],
+            "kind": _coded(a["code"], [k.value for k in KINDS]),
+            "incident_id": pd.arrays.IntegerArray(inc, inc < 0),
+            "unit_id": _coded(a["unit"], self.world.unit_names),
+            "detail": pd.array(a["detail"], dtype="string"),
+        }
+
+
+def _assignment_array(rows: list[tuple]) -> np.ndarray:
+    """Assignment rows as float64[n, 9] (ids and flags are exact in float64)."""
+    return np.array(rows, dtype=np.float64).reshape(len(rows), 9)
+
+
+def _coded(codes, names) -> pd.Categorical:
+    """Categorical column from integer codes (-1 = missing) and category names."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=list(names))

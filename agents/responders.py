@@ -1,0 +1,208 @@
+"""Responder units: Mesa agents whose lifecycle is one long-lived SimPy process.
+
+Lifecycle: available at station -> dispatched -> [turnout] -> en route ->
+on scene -> [transporting -> at hospital -> handover] -> returning ->
+available. A returning unit may be dispatched again from where it is (when
+the scenario's ``policy.redispatch_returning`` allows it); a unit that frees
+up while calls wait takes the most urgent one straight from where it is.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+import simpy
+
+from sim.eventlog import CODE
+from sim.eventlog import EventKind as K
+
+AT_STATION, RETURNING, BUSY = 0, 1, 2
+_EN_ROUTE, _ARRIVED, _LEFT = CODE[K.UNIT_EN_ROUTE], CODE[K.UNIT_ARRIVED], CODE[K.UNIT_LEFT_SCENE]
+_RETURNING, _AVAILABLE = CODE[K.UNIT_RETURNING], CODE[K.UNIT_AVAILABLE]
+
+
+class Fleet:
+    """State of all units, plus their agents.
+
+    ``status`` (int8 array, mirrored by the list ``state`` for scalar reads)
+    and ``loc`` are arrays so that choosing units is one kernel pass.
+    ``free_count[c]`` counts dispatchable units with capability ``c``;
+    ``returning`` holds the units on their way home.
+
+    Parameters
+    ----------
+    model : agents.model.Simulation
+    """
+
+    def __init__(self, model: mesa.Model):
+        w = model.world
+        self.model = model
+        n = w.n_units
+        self.status = np.zeros(n, dtype=np.int8)
+        self.state = [AT_STATION] * n
+        self.home = np.asarray(w.station_loc[w.unit_station], dtype=np.int64)
+        self.loc = self.home.copy()
+        self.ret_from = self.home.copy()
+        self.ret_t0 = np.zeros(n)
+        self.speed = w.unit_speed
+        self.turnout = w.unit_turnout
+        self.redispatch = bool(w.redispatch_returning)
+        self.max_status = RETURNING if self.redispatch else AT_STATION
+        self._free = (True, self.redispatch, False)
+        self.returning: set[int] = set()
+        self.caps = [np.flatnonzero(row).tolist() for row in w.unit_caps]
+        self.cap_units = [np.flatnonzero(w.unit_caps[:, c]) for c in range(w.unit_caps.shape[1])]
+        self.exists = w.unit_caps.any(axis=0).tolist()
+        self.free_count = w.unit_caps.sum(axis=0).tolist()
+        self.units = [Unit(model, u) for u in range(n)]
+
+    def transition(self, u: int, new: int) -> None:
+        """Set unit ``u``'s status, keeping ``free_count`` right. Mutates the fleet."""
+        was = self._free[self.state[u]]
+        if was != self._free[new]:
+            delta = -1 if was else 1
+            for c in self.caps[u]:
+                self.free_count[c] += delta
+        self.state[u] = new
+        self.status[u] = new
+
+    def position_now(self, u: int) -> int:
+        """Where returning unit ``u`` is now (its last node passed, on a road network)."""
+        elapsed = (self.model.env.now - self.ret_t0[u]) * self.speed[u]
+        return self.model.travel.position(int(self.ret_from[u]), int(self.home[u]), elapsed)
+
+    def refresh_returning(self) -> list[int]:
+        """Move each returning unit's ``loc`` to where it is now; return their locations."""
+        locs = []
+        for u in self.returning:
+            self.loc[u] = self.position_now(u)
+            locs.append(int(self.loc[u]))
+        return locs
+
+
+class Unit(mesa.Agent):
+    """One responder unit (engine, ambulance, ...).
+
+    The dispatch centre wakes an idle unit through ``_wake`` and diverts a
+    returning one with ``process.interrupt(incident)``; everything else the
+    unit does itself, in :meth:`_life`.
+
+    Parameters
+    ----------
+    model : agents.model.Simulation
+    index : int
+        Index into ``world.unit_*``.
+    """
+
+    def __init__(self, model: mesa.Model, index: int):
+        super().__init__(model)
+        w = model.world
+        self.index = index
+        self.speed = float(w.unit_speed[index])
+        self.turnout = float(w.unit_turnout[index])
+        self.transports = bool(w.unit_transports[index])
+        self.job = -1
+        self.t_dispatch = self.t_arrive = self.t_left = self.travel = math.nan
+        self.from_station = True
+        self._wake = model.env.event()
+        self.process = model.env.process(self._life())
+
+    def _life(self):
+        while True:
+            incident = yield self._wake
+            while incident >= 0:
+                yield from self._serve(incident)
+                incident = yield from self._after()
+
+    def _serve(self, i: int):
+        m = self.model
+        env, emit, book, fleet, u = m.env, m.emit, m.book, m.fleet, self.index
+        dest = book.loc[i]
+        from_station = self.from_station
+        if from_station and self.turnout > 0:
+            yield env.timeout(self.turnout)
+            emit((env.now, _EN_ROUTE, i, u))
+        travel = self.travel = m.travel.time(int(fleet.loc[u]), dest) / self.speed
+        if travel > 0:
+            if travel == math.inf:
+                raise RuntimeError(f"unit {m.world.unit_names[u]} cannot reach incident {i}")
+            yield env.timeout(travel)
+        fleet.loc[u] = dest
+        t_arrive = self.t_arrive = env.now
+        emit((t_arrive, _ARRIVED, i, u))
+        if book.t_arrival[i] != book.t_arrival[i]:  # NaN: first unit on scene
+            book.t_arrival[i] = t_arrive
+        on_scene = book.on_scene[i]
+        if on_scene > 0:
+            yield env.timeout(on_scene)
+        t_left = self.t_left = env.now
+        emit((t_left, _LEFT, i, u))
+        carry = self.transports and book.transport[i] and not book.transport_taken[i]
+        if carry:
+            book.transport_taken[i] = True
+        m.dispatch.unit_left(i)
+        hospital = -1
+        if carry:
+            hospital = yield from self._transport(i, dest)
+        m.assignments.append((i, u, self.t_dispatch, t_arrive, t_left, env.now, travel,
+                              hospital, from_station))
+
+    def _transport(self, i: int, scene: int):
+        m = self.model
+        env, u = m.env, self.index
+        h = m.nearest_hospital(scene)
+        hospital = m.hospitals[h]
+        trip = m.travel.time(scene, hospital.loc) / self.speed
+        if trip > 0:
+            yield env.timeout(trip)
+        m.fleet.loc[u] = hospital.loc
+        m.book.hospital[i] = h
+        m.log.add(env.now, K.UNIT_AT_HOSPITAL, i, u, {"hospital": h})
+        t_queue = env.now
+        with hospital.bays.request() as bay:
+            yield bay
+            hospital.wait_min += env.now - t_queue
+            m.log.add(env.now, K.HANDOVER_STARTED, i, u, {"hospital": h})
+            handover = m.book.handover[i]
+            if handover > 0:
+                yield env.timeout(handover)
+            hospital.n_handovers += 1
+            m.log.add(env.now, K.HANDOVER_DONE, i, u, {"hospital": h})
+        return h
+
+    def _after(self):
+        """Free again: take waiting work, or return to station. Returns the next incident or -1."""
+        m = self.model
+        env, fleet, u = m.env, m.fleet, self.index
+        fleet.transition(u, RETURNING)
+        if fleet.redispatch:
+            nxt = m.dispatch.unit_free(u)
+            if nxt >= 0:
+                return nxt
+        here, home = int(fleet.loc[u]), int(fleet.home[u])
+        trip = m.travel.time(here, home) / self.speed if here != home else 0.0
+        if trip > 0:
+            fleet.ret_from[u] = here
+            fleet.ret_t0[u] = env.now
+            fleet.returning.add(u)
+            m.emit((env.now, _RETURNING, -1, u))
+            try:
+                yield env.timeout(trip)
+            except simpy.Interrupt as diverted:
+                return diverted.cause
+            finally:
+                fleet.returning.discard(u)
+        fleet.loc[u] = home
+        fleet.transition(u, AT_STATION)
+        m.emit((env.now, _AVAILABLE, -1, u))
+        return -1 if fleet.redispatch else m.dispatch.unit_free(u)
+
+    def send(self, i: int) -> None:
+        """Start incident ``i``: wake the idle unit or divert the returning one."""
+        if self.from_station:
+            wake, self._wake = self._wake, self.model.env.event()
+            wake.succeed(i)
+        else:
+            self.process.interrupt(i)

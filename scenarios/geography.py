@@ -1,0 +1,154 @@
+"""How places are connected: road networks, plain coordinates or a travel-time matrix."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from scenarios.base import Duration, Point, Strict
+
+
+class Link(Strict):
+    """An extra road between two points (bridge, causeway, expressway)."""
+
+    from_km: Point = Field(alias="from")
+    to_km: Point = Field(alias="to")
+    speed_kmh: PositiveFloat
+    length_km: PositiveFloat | None = None
+    label: str = ""
+
+
+class _Roads(Strict):
+    links: list[Link] = []
+
+
+class GridRoads(_Roads):
+    """A generated grid of streets; every ``arterial_every``-th line is faster."""
+
+    kind: Literal["grid"]
+    origin_km: Point = (0.0, 0.0)
+    size_km: tuple[PositiveFloat, PositiveFloat]
+    spacing_km: PositiveFloat
+    speed_kmh: PositiveFloat
+    arterial_every: Annotated[int, Field(ge=0)] = 0
+    arterial_speed_kmh: PositiveFloat | None = None
+    clip_to_districts: bool = True
+
+    @model_validator(mode="after")
+    def _fits(self) -> GridRoads:
+        nx, ny = (int(s / self.spacing_km) + 1 for s in self.size_km)
+        if nx < 2 or ny < 2:
+            raise ValueError("spacing_km must be smaller than both sides of size_km")
+        if nx * ny > 250_000:
+            raise ValueError(f"the grid would have {nx * ny} nodes; at most 250000 are supported")
+        return self
+
+
+class RingRadialRoads(_Roads):
+    """Concentric ring roads crossed by radial avenues."""
+
+    kind: Literal["ring_radial"]
+    centre_km: Point = (0.0, 0.0)
+    rings: PositiveInt
+    ring_spacing_km: PositiveFloat
+    radials: Annotated[int, Field(ge=3)]
+    ring_speed_kmh: PositiveFloat
+    radial_speed_kmh: PositiveFloat
+    ring_nodes_per_segment: PositiveInt = 4
+    clip_to_districts: bool = False
+
+
+class NetworkNode(Strict):
+    """A node of a road network file."""
+
+    id: str
+    x_km: float
+    y_km: float
+
+
+class NetworkEdge(Strict):
+    """A road segment; ``oneway`` edges run from ``from`` to ``to`` only."""
+
+    from_id: str = Field(alias="from")
+    to_id: str = Field(alias="to")
+    length_km: PositiveFloat | None = None
+    speed_kmh: PositiveFloat | None = None
+    oneway: bool = False
+
+
+class NetworkRoads(_Roads):
+    """A road network given as nodes and edges, inline or as CSV files beside the scenario."""
+
+    kind: Literal["network"]
+    nodes: list[NetworkNode]
+    edges: list[NetworkEdge]
+    default_speed_kmh: PositiveFloat = 40.0
+
+    @field_validator("nodes", "edges", mode="before")
+    @classmethod
+    def _read_csv(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        base = Path((info.context or {}).get("base_dir", "."))
+        path = (base / value).resolve()
+        if not path.is_file():
+            raise ValueError(f"CSV file not found: {path}")
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        return [{k: v for k, v in row.items() if v not in ("", None)} for row in rows]
+
+    @model_validator(mode="after")
+    def _edges_known(self) -> NetworkRoads:
+        ids = [n.id for n in self.nodes]
+        if len(set(ids)) != len(ids):
+            raise ValueError("node ids must be unique")
+        known = set(ids)
+        for i, e in enumerate(self.edges):
+            for end in (e.from_id, e.to_id):
+                if end not in known:
+                    raise ValueError(f"edges[{i}] names unknown node {end!r}")
+        return self
+
+
+class Coordinates(Strict):
+    """Straight-line or Manhattan distance between points, at one speed."""
+
+    kind: Literal["coordinates"]
+    metric: Literal["euclidean", "manhattan"] = "euclidean"
+    speed_kmh: PositiveFloat
+    detour_factor: Annotated[float, Field(ge=1.0)] = 1.0
+
+
+class Matrix(Strict):
+    """Named places and an explicit travel-time matrix (minutes) between them."""
+
+    kind: Literal["matrix"]
+    places: Annotated[list[str], Field(min_length=1)]
+    travel_min: list[list[Duration]]
+
+    @model_validator(mode="after")
+    def _square(self) -> Matrix:
+        n = len(self.places)
+        if len(set(self.places)) != n:
+            raise ValueError("places must be unique")
+        if len(self.travel_min) != n or any(len(row) != n for row in self.travel_min):
+            raise ValueError(f"travel_min must be a {n} x {n} matrix, one row per place")
+        if any(self.travel_min[i][i] != 0 for i in range(n)):
+            raise ValueError("travel_min must be 0 on the diagonal")
+        return self
+
+
+Geography = Annotated[
+    GridRoads | RingRadialRoads | NetworkRoads | Coordinates | Matrix,
+    Field(discriminator="kind"),
+]

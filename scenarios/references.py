@@ -1,0 +1,171 @@
+"""Cross-reference checks of a scenario: every name used is defined, and the parts fit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scenarios.schema import Scenario
+
+Problem = tuple[str, str]
+
+
+def check_references(s: Scenario) -> Problem | None:
+    """Return the first ``(field_path, message)`` problem found, or None."""
+    for check in (_districts, _places, _fleets, _incident_types, _demand, _scripted):
+        problem = check(s)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _unknown(kind: str, name: str, known) -> str:
+    names = ", ".join(repr(k) for k in known) or "none"
+    return f"unknown {kind} {name!r}; expected one of {names}"
+
+
+def _districts(s: Scenario) -> Problem | None:
+    for name, d in s.districts.items():
+        for i, other in enumerate(d.neighbours):
+            if other not in s.districts:
+                return f"districts.{name}.neighbours[{i}]", _unknown("district", other, s.districts)
+            if other == name:
+                return f"districts.{name}.neighbours[{i}]", "a district is not its own neighbour"
+        if s.uses_places:
+            for zone in d.zones or {}:
+                if zone not in s.geography.places:
+                    return f"districts.{name}.zones.{zone}", _unknown(
+                        "place", zone, s.geography.places
+                    )
+        elif d.boundary is None:
+            return f"districts.{name}.boundary", (
+                "a district needs a boundary polygon ([[x_km, y_km], ...]) "
+                f"with {s.geography.kind} geography"
+            )
+    return None
+
+
+def _location(s: Scenario, path: str, loc) -> Problem | None:
+    if s.uses_places:
+        if not isinstance(loc, str):
+            return path, "expected a place name of geography.places (matrix geography)"
+        if loc not in s.geography.places:
+            return path, _unknown("place", loc, s.geography.places)
+    elif isinstance(loc, str):
+        return path, "expected [x_km, y_km] coordinates (place names need matrix geography)"
+    return None
+
+
+def _places(s: Scenario) -> Problem | None:
+    for name, st in s.stations.items():
+        if st.district not in s.districts:
+            return f"stations.{name}.district", _unknown("district", st.district, s.districts)
+        problem = _location(s, f"stations.{name}.location", st.location)
+        if problem:
+            return problem
+    for name, h in s.hospitals.items():
+        if h.district is not None and h.district not in s.districts:
+            return f"hospitals.{name}.district", _unknown("district", h.district, s.districts)
+        problem = _location(s, f"hospitals.{name}.location", h.location)
+        if problem:
+            return problem
+    return None
+
+
+def _fleets(s: Scenario) -> Problem | None:
+    total = 0
+    for station, fleet in s.fleets.items():
+        if station not in s.stations:
+            return f"fleets.{station}", _unknown("station", station, s.stations)
+        for unit_type, count in fleet.items():
+            if unit_type not in s.unit_types:
+                return f"fleets.{station}.{unit_type}", _unknown(
+                    "unit type", unit_type, s.unit_types
+                )
+            total += count
+    if total == 0:
+        return "fleets", "the city has no units: every fleet is empty"
+    return None
+
+
+def _incident_types(s: Scenario) -> Problem | None:
+    offered = {c for t in s.unit_types for c in s.capabilities(t)}
+    carriers = {c for t, u in s.unit_types.items() if u.transports for c in s.capabilities(t)}
+    for name, it in s.incident_types.items():
+        for cap in it.required_units:
+            if cap not in offered:
+                return f"incident_types.{name}.required_units.{cap}", _unknown(
+                    "capability", cap, sorted(offered)
+                )
+        if it.transport_probability > 0:
+            if not s.hospitals:
+                return f"incident_types.{name}.transport_probability", (
+                    "patients are transported but the scenario has no hospitals"
+                )
+            if not carriers & set(it.required_units):
+                return f"incident_types.{name}.transport_probability", (
+                    "patients are transported but no required unit type has transports: true"
+                )
+    return None
+
+
+def _demand(s: Scenario) -> Problem | None:
+    dm = s.demand
+    for district, rates in dm.rates_per_hr.items():
+        if district not in s.districts:
+            return f"demand.rates_per_hr.{district}", _unknown("district", district, s.districts)
+        for kind in rates:
+            if kind not in s.incident_types:
+                return f"demand.rates_per_hr.{district}.{kind}", _unknown(
+                    "incident type", kind, s.incident_types
+                )
+    for section in ("per_1000_per_day", "profiles"):
+        for kind in getattr(dm, section):
+            if kind not in s.incident_types:
+                return f"demand.{section}.{kind}", _unknown(
+                    "incident type", kind, s.incident_types
+                )
+    for i, surge in enumerate(dm.surges):
+        for j, d in enumerate(surge.districts or []):
+            if d not in s.districts:
+                return f"demand.surges[{i}].districts[{j}]", _unknown("district", d, s.districts)
+        for j, k in enumerate(surge.incident_types or []):
+            if k not in s.incident_types:
+                return f"demand.surges[{i}].incident_types[{j}]", _unknown(
+                    "incident type", k, s.incident_types
+                )
+    if s.uses_places:
+        for district, rates in dm.rates_per_hr.items():
+            if any(rates.values()) and not s.districts[district].zones:
+                return f"districts.{district}.zones", (
+                    "a district with demand needs zones (place: weight) with matrix geography"
+                )
+    has_rate = dm.scale > 0 and (
+        any(v > 0 for r in dm.rates_per_hr.values() for v in r.values())
+        or (any(v > 0 for v in dm.per_1000_per_day.values())
+        and any(d.population > 0 for d in s.districts.values()))
+    )
+    if not has_rate and not s.incidents:
+        return "demand", "no incident would ever occur: give rates_per_hr, per_1000_per_day or incidents"
+    return None
+
+
+def _scripted(s: Scenario) -> Problem | None:
+    for i, inc in enumerate(s.incidents):
+        path = f"incidents[{i}]"
+        if inc.type not in s.incident_types:
+            return f"{path}.type", _unknown("incident type", inc.type, s.incident_types)
+        if inc.district not in s.districts:
+            return f"{path}.district", _unknown("district", inc.district, s.districts)
+        if inc.at >= s.time.horizon:
+            return f"{path}.at", f"at {inc.at:g} min is not before the horizon ({s.time.horizon:g} min)"
+        mix = s.incident_types[inc.type].priority_mix
+        if inc.priority is not None and inc.priority not in mix:
+            return f"{path}.priority", f"priority {inc.priority} is not in {inc.type}'s priority_mix"
+        if inc.location is not None:
+            problem = _location(s, f"{path}.location", inc.location)
+            if problem:
+                return problem
+        elif s.uses_places and not s.districts[inc.district].zones:
+            return f"{path}.location", "give a place: the district has no zones to draw one from"
+    return None

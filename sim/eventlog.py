@@ -1,0 +1,93 @@
+"""The ordered event log of a run: every state change, appended as plain tuples."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+
+class EventKind(StrEnum):
+    """Kinds of logged events, in the order of an incident's life."""
+
+    CALL_RECEIVED = "call_received"
+    CALL_ANSWERED = "call_answered"
+    CALL_ABANDONED = "call_abandoned"
+    INCIDENT_QUEUED = "incident_queued"
+    UNIT_DISPATCHED = "unit_dispatched"
+    UNIT_EN_ROUTE = "unit_en_route"
+    UNIT_ARRIVED = "unit_arrived"
+    UNIT_LEFT_SCENE = "unit_left_scene"
+    UNIT_AT_HOSPITAL = "unit_at_hospital"
+    HANDOVER_STARTED = "handover_started"
+    HANDOVER_DONE = "handover_done"
+    UNIT_RETURNING = "unit_returning"
+    UNIT_AVAILABLE = "unit_available"
+    INCIDENT_CLEARED = "incident_cleared"
+    INCIDENT_UNSERVED = "incident_unserved"
+    RUN_END = "run_end"
+
+
+KINDS = tuple(EventKind)
+#: Integer code of each kind (its position in :data:`KINDS`); the log stores codes.
+CODE = {k: i for i, k in enumerate(KINDS)}
+
+Row = tuple[float, int, int, int]
+
+
+class EventLog:
+    """Append-only log of ``(t_min, code, incident, unit)`` rows plus sparse details.
+
+    ``incident`` and ``unit`` are -1 when not applicable. Rows hold numbers
+    only, so the whole log converts to one float array at the end; the few
+    events that carry a detail (a small dict) keep it in :attr:`details`,
+    keyed by the row's ``seq`` (its index). Hot paths append through
+    :meth:`emitter` (a bound ``list.append``) with codes from :data:`CODE`.
+
+    Parameters
+    ----------
+    enabled : bool
+        When False, nothing is recorded (for throughput studies).
+    """
+
+    def __init__(self, enabled: bool = True):
+        self.rows: list[Row] = []
+        self.details: dict[int, dict[str, Any]] = {}
+        self.enabled = enabled
+
+    def emitter(self) -> Callable[[Row], None]:
+        """The function that appends a row (a no-op when the log is disabled)."""
+        return self.rows.append if self.enabled else _ignore
+
+    def add(self, t: float, kind: EventKind, incident: int = -1, unit: int = -1,
+            detail: dict[str, Any] | None = None) -> None:
+        """Append one event by kind, with an optional detail. Mutates the log."""
+        if self.enabled:
+            self.rows.append((t, CODE[kind], incident, unit))
+            if detail is not None:
+                self.details[len(self.rows) - 1] = detail
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def arrays(self) -> dict[str, Any]:
+        """Columns ``t_min`` (float64), ``seq``, ``code``, ``incident``, ``unit`` (int64), ``detail``."""
+        table = np.array(self.rows, dtype=np.float64).reshape(len(self.rows), 4)
+        detail: list[str | None] = [None] * len(self.rows)
+        for seq, d in self.details.items():
+            detail[seq] = json.dumps(d, sort_keys=True)
+        return {
+            "t_min": table[:, 0].copy(),
+            "seq": np.arange(len(self.rows), dtype=np.int64),
+            "code": table[:, 1].astype(np.int64),
+            "incident": table[:, 2].astype(np.int64),
+            "unit": table[:, 3].astype(np.int64),
+            "detail": detail,
+        }
+
+
+def _ignore(row: Row) -> None:
+    return None

@@ -1,0 +1,166 @@
+"""Choosing responders: the k best candidates by (group, travel time, index)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.kernels._config import FASTMATH
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _select_k_kernel(group, value, k, out):
+    """Write into ``out`` the indices of the ``k`` smallest (group, value, index) keys.
+
+    group : int64[n], lower is preferred first (e.g. 0 = own district).
+    value : float64[n], minutes; ``inf`` marks a candidate that cannot be used.
+    out : int64[k], filled from the front. Returns the number written (<= k).
+    Partial selection, O(n k): candidate lists are short (units of one kind).
+    """
+    n = group.shape[0]
+    taken = np.zeros(n, dtype=np.bool_)
+    count = 0
+    for slot in range(k):
+        best = -1
+        for i in range(n):
+            if taken[i] or value[i] == np.inf:
+                continue
+            if best < 0 or group[i] < group[best] or (
+                group[i] == group[best] and value[i] < value[best]
+            ):
+                best = i
+        if best < 0:
+            break
+        taken[best] = True
+        out[slot] = best
+        count += 1
+    return count
+
+
+def select_k(group: np.ndarray, value: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` best candidates, best first.
+
+    Parameters
+    ----------
+    group : ndarray of int, shape (n,)
+        Preference class of each candidate; lower classes come first.
+    value : ndarray of float, shape (n,)
+        Travel time in minutes; ``inf`` excludes a candidate. Ties are broken
+        by position (lower index first), which makes choices deterministic.
+    k : int
+        How many to choose (at least 0).
+
+    Returns
+    -------
+    ndarray of int64, shape (m,), m <= k
+        Positions into ``group``/``value``.
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length, ``k`` is negative or a value is NaN.
+    """
+    group = np.ascontiguousarray(group, dtype=np.int64)
+    value = np.ascontiguousarray(value, dtype=np.float64)
+    if group.shape != value.shape or group.ndim != 1:
+        raise ValueError(f"group and value must be 1-D of one length, got {group.shape}, {value.shape}")
+    if k < 0:
+        raise ValueError(f"k must be non-negative, got {k}")
+    if np.isnan(value).any():
+        raise ValueError("travel times must not be NaN")
+    out = np.empty(k, dtype=np.int64)
+    m = _select_k_kernel(group, value, k, out)
+    return out[:m]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _choose_kernel(cands, status, max_status, loc, row_of, rows, dest, speed, turnout, group, k,
+                   out, out_min):
+    """Pick up to ``k`` units among ``cands`` by (group, expected arrival, unit index).
+
+    cands : int64[m] unit indices able to do the job (one capability).
+    status : int8[n_units]; a unit is eligible when status <= max_status
+        (0 = at station, 1 = returning). Turnout is added for status 0 only.
+    loc : int64[n_units] current location of each unit.
+    row_of : int64[n_locations] row of ``rows`` holding times from that location (all >= 0 here).
+    rows : float32 or float64[r, n_locations], minutes at speed factor 1; inf = unreachable.
+    dest : location of the incident. speed, turnout : float64[n_units].
+    group : int64[n_units] preference class (lower first).
+    out : int64[k] chosen units, best first; out_min : float64[k] their expected minutes.
+    Returns the number chosen.
+    """
+    m = cands.shape[0]
+    minutes = np.empty(m)
+    grp = np.empty(m, dtype=np.int64)
+    for j in range(m):
+        u = cands[j]
+        s = status[u]
+        if s > max_status:
+            minutes[j] = np.inf
+        else:
+            t = rows[row_of[loc[u]], dest] / speed[u]
+            if s == 0:
+                t += turnout[u]
+            minutes[j] = t
+        grp[j] = group[u]
+    pos = np.empty(k, dtype=np.int64)
+    count = _select_k_kernel(grp, minutes, k, pos)
+    for j in range(count):
+        out[j] = cands[pos[j]]
+        out_min[j] = minutes[pos[j]]
+    return count
+
+
+def choose_units(cands: np.ndarray, status: np.ndarray, max_status: int, loc: np.ndarray,
+                 row_of: np.ndarray, rows: np.ndarray, dest: int, speed: np.ndarray,
+                 turnout: np.ndarray, group: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Choose up to ``k`` eligible units, best (group, expected arrival, index) first.
+
+    Parameters
+    ----------
+    cands : ndarray of int, shape (m,)
+        Units that have the needed capability.
+    status : ndarray of int8, shape (n_units,)
+        0 at station, 1 returning, 2 busy; eligible when ``status <= max_status``.
+    max_status : int
+        0, or 1 when returning units may be sent.
+    loc : ndarray of int, shape (n_units,)
+        Current location of each unit.
+    row_of : ndarray of int, shape (n_locations,)
+        Row of ``rows`` for each location; every ``loc`` of an eligible candidate must have one.
+    rows : ndarray of float, shape (r, n_locations)
+        Travel minutes at speed factor 1 from the row's location to every location.
+    dest : int
+        Location of the incident.
+    speed, turnout : ndarray of float, shape (n_units,)
+        Speed factor and turnout minutes (added when leaving from the station).
+    group : ndarray of int, shape (n_units,)
+        Preference class of each unit (lower first).
+    k : int
+        How many units to choose.
+
+    Returns
+    -------
+    units : ndarray of int64, shape (c,), c <= k
+    minutes : ndarray of float64, shape (c,)
+        Expected minutes until each chosen unit arrives.
+
+    Raises
+    ------
+    ValueError
+        On negative ``k`` or a candidate location without a row.
+    """
+    if k < 0:
+        raise ValueError(f"k must be non-negative, got {k}")
+    cands = np.ascontiguousarray(cands, dtype=np.int64)
+    ok = status[cands] <= max_status
+    if (row_of[loc[cands[ok]]] < 0).any():
+        raise ValueError("an eligible candidate's location has no travel-time row")
+    out = np.empty(k, dtype=np.int64)
+    out_min = np.empty(k)
+    n = _choose_kernel(cands, np.asarray(status, dtype=np.int8), max_status,
+                       np.asarray(loc, dtype=np.int64), np.asarray(row_of, dtype=np.int64), rows,
+                       dest, np.asarray(speed, dtype=np.float64),
+                       np.asarray(turnout, dtype=np.float64), np.asarray(group, dtype=np.int64),
+                       k, out, out_min)
+    return out[:n], out_min[:n]

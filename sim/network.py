@@ -1,0 +1,281 @@
+"""Road networks: built from a spec, travelled with scipy's csgraph shortest paths.
+
+Edge weights are minutes (length / speed). Shortest-path rows (times and
+predecessors from one origin to every node) are computed with
+``scipy.sparse.csgraph.dijkstra`` for the origins that matter (stations,
+hospitals) when the network is built, and for any other origin (an incident
+scene, a point on a unit's way home) on first use, then cached.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from sim.kernels import points_in_polygon
+
+#: Upper bound on the memory of cached shortest-path rows.
+ROW_CACHE_BYTES = 256 * 2**20
+
+
+class RoadNetwork:
+    """A directed road graph with cached shortest-path rows.
+
+    Parameters
+    ----------
+    xy : ndarray of float, shape (n, 2)
+        Node coordinates in km.
+    tail, head : ndarray of int, shape (e,)
+        Edge ends; an edge runs from ``tail`` to ``head`` only.
+    minutes : ndarray of float, shape (e,)
+        Travel time of each edge at speed factor 1. Parallel edges keep the fastest.
+    """
+
+    def __init__(self, xy: np.ndarray, tail: np.ndarray, head: np.ndarray, minutes: np.ndarray):
+        self.xy = np.asarray(xy, dtype=np.float64)
+        n = self.n_nodes = self.xy.shape[0]
+        order = np.lexsort((minutes, head, tail))
+        tail, head, minutes = tail[order], head[order], minutes[order]
+        first = np.ones(len(tail), dtype=bool)
+        first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
+        self.graph = csr_matrix((minutes[first], (tail[first], head[first])), shape=(n, n))
+        self.symmetric = bool(abs(self.graph - self.graph.T).max() == 0) if n else True
+        self.n_edges = int(first.sum())
+        self._tree = cKDTree(self.xy)
+        self._row_of = np.full(n, -1, dtype=np.int64)
+        self._dist = np.empty((0, n), dtype=np.float32)
+        self._pred = np.empty((0, n), dtype=np.int32)
+        self._n_rows = 0
+        self._max_rows = max(64, ROW_CACHE_BYTES // max(1, 8 * n))
+
+    # -- rows ---------------------------------------------------------------
+    def prepare(self, origins: Sequence[int]) -> None:
+        """Compute and cache the rows of ``origins`` in one csgraph call. Mutates the cache."""
+        todo = np.unique([o for o in origins if self._row_of[o] < 0])
+        if todo.size:
+            dist, pred = dijkstra(self.graph, directed=True, indices=todo, return_predecessors=True)
+            for node, d, p in zip(todo, dist, pred, strict=True):
+                self._store(int(node), d, p)
+
+    def row(self, origin: int) -> tuple[np.ndarray, np.ndarray]:
+        """Times (float32, minutes, ``inf`` if unreachable) and predecessors from ``origin``."""
+        r = self._row_of[origin]
+        if r >= 0:
+            return self._dist[r], self._pred[r]
+        dist, pred = dijkstra(self.graph, directed=True, indices=origin, return_predecessors=True)
+        return self._store(int(origin), dist, pred)
+
+    def _store(self, origin: int, dist: np.ndarray, pred: np.ndarray):
+        if self._n_rows >= self._max_rows:
+            return dist.astype(np.float32), pred.astype(np.int32)
+        if self._n_rows == self._dist.shape[0]:
+            cap = min(self._max_rows, max(16, 2 * self._n_rows))
+            self._dist = _grow(self._dist, cap)
+            self._pred = _grow(self._pred, cap)
+        r = self._n_rows
+        self._dist[r] = dist
+        self._pred[r] = pred
+        self._row_of[origin] = r
+        self._n_rows += 1
+        return self._dist[r], self._pred[r]
+
+    @property
+    def row_index(self) -> np.ndarray:
+        """Row of the cache holding each node's times (-1: not cached), int64[n]."""
+        return self._row_of
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Cached rows of times, float32[r, n] (only the first rows in use are valid)."""
+        return self._dist
+
+    # -- queries ------------------------------------------------------------
+    def times_to(self, origins: np.ndarray, dest: int) -> np.ndarray:
+        """Minutes from each of ``origins`` to ``dest`` (float64, shape of origins)."""
+        rows = self._row_of[origins]
+        if (rows < 0).any():
+            for o in np.unique(origins[rows < 0]):
+                self.row(int(o))
+            rows = self._row_of[origins]
+            if (rows < 0).any():  # cache full: slow path
+                return np.array([float(self.row(int(o))[0][dest]) for o in origins])
+        return self._dist[rows, dest].astype(np.float64)
+
+    def time(self, a: int, b: int) -> float:
+        """Minutes from node ``a`` to node ``b``."""
+        r = self._row_of[a]
+        if r >= 0:
+            return float(self._dist[r, b])
+        if self.symmetric and self._row_of[b] >= 0:
+            return float(self._dist[self._row_of[b], a])
+        return float(self.row(a)[0][b])
+
+    def times_from(self, origin: int, dests: np.ndarray) -> np.ndarray:
+        """Minutes from ``origin`` to each of ``dests`` (float64)."""
+        if self.symmetric and (self._row_of[dests] >= 0).all():
+            return self._dist[self._row_of[dests], origin].astype(np.float64)
+        return self.row(origin)[0][dests].astype(np.float64)
+
+    def path(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes of the fastest route from ``a`` to ``b`` and the minutes at which each is reached."""
+        if a == b:
+            return np.array([a]), np.array([0.0])
+        if self.symmetric and self._row_of[a] < 0 and self._row_of[b] >= 0:
+            nodes, cum = self.path(b, a)
+            return nodes[::-1].copy(), cum[-1] - cum[::-1]
+        dist, pred = self.row(a)
+        if not np.isfinite(dist[b]):
+            raise ValueError(f"node {b} cannot be reached from node {a}")
+        nodes = [b]
+        while nodes[-1] != a:
+            nodes.append(int(pred[nodes[-1]]))
+        nodes.reverse()
+        arr = np.array(nodes)
+        return arr, dist[arr].astype(np.float64)
+
+    def position(self, a: int, b: int, elapsed_min: float) -> int:
+        """The last node passed ``elapsed_min`` after leaving ``a`` for ``b``."""
+        nodes, cum = self.path(a, b)
+        k = int(np.searchsorted(cum, elapsed_min, side="right")) - 1
+        return int(nodes[max(k, 0)])
+
+    def snap(self, xy: np.ndarray) -> np.ndarray:
+        """Nearest node of each point (KD-tree query)."""
+        _, idx = self._tree.query(np.asarray(xy, dtype=np.float64).reshape(-1, 2))
+        return np.asarray(idx, dtype=np.int64)
+
+    def components(self) -> np.ndarray:
+        """Weakly connected component label of every node."""
+        from scipy.sparse.csgraph import connected_components
+
+        return connected_components(self.graph, directed=True, connection="weak")[1]
+
+
+def _grow(a: np.ndarray, rows: int) -> np.ndarray:
+    out = np.empty((rows, a.shape[1]), dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+# -- builders -----------------------------------------------------------------
+class _Edges:
+    """Edge lists being assembled (two-way unless told otherwise)."""
+
+    def __init__(self):
+        self.tail: list[int] = []
+        self.head: list[int] = []
+        self.minutes: list[float] = []
+
+    def add(self, u: int, v: int, length_km: float, speed_kmh: float, oneway: bool = False):
+        t = 60.0 * length_km / speed_kmh
+        self.tail.append(u)
+        self.head.append(v)
+        self.minutes.append(t)
+        if not oneway:
+            self.tail.append(v)
+            self.head.append(u)
+            self.minutes.append(t)
+
+    def arrays(self):
+        return (np.asarray(self.tail, dtype=np.int64), np.asarray(self.head, dtype=np.int64),
+                np.asarray(self.minutes, dtype=np.float64))
+
+
+def build(spec, polygons: Sequence[np.ndarray]) -> RoadNetwork:
+    """Build the road network of a geography spec (grid, ring_radial or network).
+
+    Parameters
+    ----------
+    spec : scenarios.geography.GridRoads | RingRadialRoads | NetworkRoads
+        The validated geography.
+    polygons : sequence of ndarray (m, 2)
+        District boundaries, used when the spec clips to districts.
+
+    Returns
+    -------
+    RoadNetwork
+    """
+    builder = {"grid": _grid, "ring_radial": _ring_radial, "network": _file_network}[spec.kind]
+    xy, edges = builder(spec)
+    if getattr(spec, "clip_to_districts", False) and polygons:
+        xy, edges = _clip(xy, edges, polygons)
+    net = RoadNetwork(xy, *edges.arrays())
+    if spec.links:
+        linked = _Edges()
+        linked.tail, linked.head, linked.minutes = (list(a) for a in edges.arrays())
+        for link in spec.links:
+            u, v = (int(i) for i in net.snap(np.array([link.from_km, link.to_km])))
+            length = link.length_km or float(np.hypot(*(xy[u] - xy[v])))
+            linked.add(u, v, length, link.speed_kmh)
+        net = RoadNetwork(xy, *linked.arrays())
+    return net
+
+
+def _grid(spec):
+    nx, ny = (math.floor(s / spec.spacing_km + 1e-9) + 1 for s in spec.size_km)
+    ox, oy = spec.origin_km
+    ii, jj = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+    xy = np.column_stack([ox + ii.ravel() * spec.spacing_km, oy + jj.ravel() * spec.spacing_km])
+    art = spec.arterial_speed_kmh or spec.speed_kmh
+    every = spec.arterial_every
+    edges = _Edges()
+    for i in range(nx):
+        for j in range(ny):
+            u = i * ny + j
+            if i + 1 < nx:  # along x, on row j
+                edges.add(u, u + ny, spec.spacing_km, art if every and j % every == 0 else spec.speed_kmh)
+            if j + 1 < ny:  # along y, on column i
+                edges.add(u, u + 1, spec.spacing_km, art if every and i % every == 0 else spec.speed_kmh)
+    return xy, edges
+
+
+def _ring_radial(spec):
+    cx, cy = spec.centre_km
+    per_ring = spec.radials * spec.ring_nodes_per_segment
+    angles = 2 * math.pi * np.arange(per_ring) / per_ring
+    xy = [(cx, cy)]
+    edges = _Edges()
+    for r in range(1, spec.rings + 1):
+        radius = r * spec.ring_spacing_km
+        base = len(xy)
+        xy.extend(zip(cx + radius * np.cos(angles), cy + radius * np.sin(angles), strict=True))
+        chord = 2 * radius * math.sin(math.pi / per_ring)
+        for k in range(per_ring):
+            edges.add(base + k, base + (k + 1) % per_ring, chord, spec.ring_speed_kmh)
+        for k in range(0, per_ring, spec.ring_nodes_per_segment):
+            inner = 0 if r == 1 else base - per_ring + k
+            edges.add(inner, base + k, spec.ring_spacing_km, spec.radial_speed_kmh)
+    return np.asarray(xy, dtype=np.float64), edges
+
+
+def _file_network(spec):
+    index = {node.id: i for i, node in enumerate(spec.nodes)}
+    xy = np.array([[n.x_km, n.y_km] for n in spec.nodes], dtype=np.float64)
+    edges = _Edges()
+    for e in spec.edges:
+        u, v = index[e.from_id], index[e.to_id]
+        length = e.length_km if e.length_km is not None else float(np.hypot(*(xy[u] - xy[v])))
+        if length <= 0:
+            length = 1e-6  # coincident nodes: a tiny positive cost keeps csgraph from dropping the edge
+        edges.add(u, v, length, e.speed_kmh or spec.default_speed_kmh, oneway=e.oneway)
+    return xy, edges
+
+
+def _clip(xy: np.ndarray, edges: _Edges, polygons: Sequence[np.ndarray]):
+    keep = np.zeros(len(xy), dtype=bool)
+    for poly in polygons:
+        keep |= points_in_polygon(xy[:, 0], xy[:, 1], poly)
+    new_id = np.full(len(xy), -1, dtype=np.int64)
+    new_id[keep] = np.arange(int(keep.sum()))
+    tail, head, minutes = edges.arrays()
+    ok = keep[tail] & keep[head]
+    clipped = _Edges()
+    clipped.tail = list(new_id[tail[ok]])
+    clipped.head = list(new_id[head[ok]])
+    clipped.minutes = list(minutes[ok])
+    return xy[keep], clipped

@@ -1,0 +1,102 @@
+"""The result of a run: four tables and its provenance, written atomically as Parquet + JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+TABLES = ("incidents", "assignments", "units", "events")
+_PACKAGES = ("anjeon", "numpy", "scipy", "simpy", "mesa", "numba", "pandas", "pydantic", "pyarrow")
+
+
+@dataclass
+class RunResult:
+    """Tables of one run (see docs/architecture.md for their columns) and ``meta`` (run.json)."""
+
+    incidents: pd.DataFrame
+    assignments: pd.DataFrame
+    units: pd.DataFrame
+    events: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, dict[str, Any]], meta: dict[str, Any]) -> RunResult:
+        """Build the DataFrames from column dicts (as produced by the model)."""
+        frames = {name: pd.DataFrame(columns[name]) for name in TABLES}
+        result = cls(**frames, meta=meta)
+        result.meta["summary"] = result.summary()
+        return result
+
+    def summary(self) -> dict[str, Any]:
+        """Headline metrics (warm-up excluded); see :func:`analysis.metrics.summarize`."""
+        from analysis.metrics import summarize
+
+        return summarize(self.incidents, self.units)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write ``<table>.parquet`` files and ``run.json`` into ``out_dir``.
+
+        Files are written to a temporary sibling directory first and then
+        moved into place, so an interrupted write leaves no partial table.
+        """
+        out = Path(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            for name in TABLES:
+                getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+            (tmp / "run.json").write_text(json.dumps(self.meta, indent=2, default=str) + "\n")
+            if not out.exists():
+                tmp.rename(out)
+            else:
+                for f in tmp.iterdir():
+                    os.replace(f, out / f.name)
+                tmp.rmdir()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+    @classmethod
+    def read(cls, out_dir: str | Path) -> RunResult:
+        """Read a run written by :meth:`write`."""
+        out = Path(out_dir)
+        frames = {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES}
+        return cls(**frames, meta=json.loads((out / "run.json").read_text()))
+
+
+@lru_cache(maxsize=1)
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages a run depends on."""
+    out = {"python": sys.version.split()[0]}
+    for pkg in _PACKAGES:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+@lru_cache(maxsize=1)
+def git_revision() -> str | None:
+    """The source tree's git commit (with ``-dirty`` when modified), or None."""
+    here = Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{rev}-dirty" if dirty else rev

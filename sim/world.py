@@ -1,0 +1,321 @@
+"""Compile a validated scenario into a World: numpy arrays and a travel model.
+
+The World is replication-independent and read-only during runs, so one
+compiled World serves every replication and policy of a sweep. The scenario
+object is read by attribute only (this module does not import ``scenarios``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.errors import InputError
+from sim.geo import MatrixGeo, PlaneGeo, RoadGeo
+from sim.network import build
+
+TIERS = ("city", "district", "enterprise")
+
+
+@dataclass(eq=False)
+class World:
+    """Everything a run needs, as arrays indexed by integer ids.
+
+    Names are tuples in scenario order; ``*_district`` and similar arrays hold
+    indices into those tuples. Times are minutes, rates are per minute.
+    """
+
+    name: str
+    source: str
+    horizon_min: float
+    warmup_min: float
+    start: dt.datetime
+    geo: Any
+    district_names: tuple[str, ...]
+    district_population: np.ndarray
+    district_neighbours: np.ndarray        # bool[nd, nd]
+    district_boundaries: tuple[np.ndarray | None, ...]
+    district_zones: tuple[tuple[np.ndarray, np.ndarray] | None, ...]  # (locations, weights)
+    station_names: tuple[str, ...]
+    station_district: np.ndarray
+    station_tier: np.ndarray
+    station_loc: np.ndarray
+    hospital_names: tuple[str, ...]
+    hospital_loc: np.ndarray
+    hospital_capacity: np.ndarray
+    unit_type_names: tuple[str, ...]
+    capability_names: tuple[str, ...]
+    unit_names: tuple[str, ...]
+    unit_station: np.ndarray
+    unit_type: np.ndarray
+    unit_district: np.ndarray
+    unit_tier: np.ndarray
+    unit_caps: np.ndarray                  # bool[nu, nc]
+    unit_speed: np.ndarray
+    unit_transports: np.ndarray
+    unit_turnout: np.ndarray
+    type_names: tuple[str, ...]
+    type_priority_values: np.ndarray       # int[nt, L], padded
+    type_priority_weights: np.ndarray      # float[nt, L], zero where padded
+    type_target: dict[tuple[int, int], float]
+    type_required: np.ndarray              # int[nt, nc]
+    type_on_scene: tuple[Any, ...]
+    type_transport_p: np.ndarray
+    type_handover: tuple[Any, ...]
+    type_max_queue: np.ndarray             # inf when none
+    bin_edges: np.ndarray                  # float[nb + 1], minutes
+    rates: np.ndarray                      # float[nb, nd, nt], per minute
+    scripted: tuple[Any, ...]
+    call_takers: int                       # 0 = unlimited
+    answer: Any
+    processing: Any
+    patience: Any
+    policy_name: str
+    policy_params: dict[str, Any]
+    redispatch_returning: bool
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_units(self) -> int:
+        """Number of responder units."""
+        return len(self.unit_names)
+
+    def expected_counts(self) -> np.ndarray:
+        """Expected generated incidents per (district, type) over the horizon, float[nd, nt]."""
+        return np.einsum("b,bdk->dk", np.diff(self.bin_edges), self.rates)
+
+
+def compile_world(scenario: Any) -> World:
+    """Build the World of a validated scenario.
+
+    Parameters
+    ----------
+    scenario : scenarios.Scenario
+        A scenario that passed schema validation.
+
+    Returns
+    -------
+    World
+
+    Raises
+    ------
+    InputError
+        When the geography does not connect stations to the places they serve.
+    """
+    s = scenario
+    source = getattr(s, "__anjeon_source__", "<dict>")
+    districts = list(s.districts)
+    boundaries = tuple(
+        None if d.boundary is None else np.asarray(d.boundary, dtype=np.float64)
+        for d in s.districts.values()
+    )
+    geo = _geography(s, boundaries, source)
+    station_loc = _locations(s, geo, [st.location for st in s.stations.values()])
+    hospital_loc = _locations(s, geo, [h.location for h in s.hospitals.values()])
+    zones = _zones(s, geo)
+    if isinstance(geo, RoadGeo):
+        geo.net.prepare([*station_loc, *hospital_loc])
+        _check_connected(s, geo, station_loc, hospital_loc, boundaries, source)
+    units = _units(s)
+    types = _incident_types(s, units["capability_names"])
+    edges, rates = _demand(s, districts, list(s.incident_types))
+    neighbours = np.zeros((len(districts), len(districts)), dtype=bool)
+    for i, d in enumerate(s.districts.values()):
+        for other in d.neighbours:
+            neighbours[i, districts.index(other)] = True
+    stations = list(s.stations.values())
+    return World(
+        name=s.name,
+        source=source,
+        horizon_min=float(s.time.horizon),
+        warmup_min=float(s.time.warmup),
+        start=s.time.start,
+        geo=geo,
+        district_names=tuple(districts),
+        district_population=np.array([d.population for d in s.districts.values()], dtype=np.int64),
+        district_neighbours=neighbours,
+        district_boundaries=boundaries,
+        district_zones=zones,
+        station_names=tuple(s.stations),
+        station_district=np.array([districts.index(st.district) for st in stations], dtype=np.int64),
+        station_tier=np.array([TIERS.index(st.tier) for st in stations], dtype=np.int64),
+        station_loc=station_loc,
+        hospital_names=tuple(s.hospitals),
+        hospital_loc=hospital_loc,
+        hospital_capacity=np.array([h.capacity for h in s.hospitals.values()], dtype=np.int64),
+        **units,
+        **types,
+        bin_edges=edges,
+        rates=rates,
+        scripted=tuple(s.incidents),
+        call_takers=s.dispatch_centre.call_takers or 0,
+        answer=s.dispatch_centre.answer,
+        processing=s.dispatch_centre.processing,
+        patience=s.dispatch_centre.patience,
+        policy_name=s.policy.dispatch,
+        policy_params=dict(s.policy.params),
+        redispatch_returning=s.policy.redispatch_returning,
+        info=_info(s, geo),
+    )
+
+
+def _geography(s: Any, boundaries, source: str):
+    g = s.geography
+    if g.kind == "matrix":
+        return MatrixGeo(g.places, np.asarray(g.travel_min, dtype=np.float64))
+    if g.kind == "coordinates":
+        return PlaneGeo(g.metric, g.speed_kmh, g.detour_factor, np.empty((0, 2)))
+    network = build(g, [b for b in boundaries if b is not None])
+    if network.n_nodes == 0:
+        raise InputError("the road network has no nodes (inside the districts)", source, "geography")
+    return RoadGeo(network)
+
+
+def _locations(s: Any, geo, locations: list) -> np.ndarray:
+    if not locations:
+        return np.empty(0, dtype=np.int64)
+    if isinstance(geo, MatrixGeo):
+        return geo.locate_places(locations)
+    return np.asarray(geo.locate(np.asarray(locations, dtype=np.float64)), dtype=np.int64)
+
+
+def _zones(s: Any, geo) -> tuple:
+    if not isinstance(geo, MatrixGeo):
+        return tuple(None for _ in s.districts)
+    return tuple(
+        None if not d.zones else
+        (geo.locate_places(list(d.zones)), np.asarray(list(d.zones.values()), dtype=np.float64))
+        for d in s.districts.values()
+    )
+
+
+def _check_connected(s, geo: RoadGeo, station_loc, hospital_loc, boundaries, source: str) -> None:
+    comp = geo.net.components()
+    reach = set(comp[station_loc].tolist())
+    for name, loc in zip(s.hospitals, hospital_loc, strict=True):
+        if comp[loc] not in reach:
+            raise InputError("no road connects this hospital to any station", source,
+                             f"hospitals.{name}.location")
+    xy = geo.net.xy
+    from sim.kernels import points_in_polygon
+
+    for name, poly in zip(s.districts, boundaries, strict=True):
+        inside = points_in_polygon(xy[:, 0], xy[:, 1], poly)
+        nodes = np.flatnonzero(inside)
+        if nodes.size == 0:
+            nodes = geo.net.snap(poly.mean(axis=0)[None, :])
+        cut = [n for n in nodes if comp[n] not in reach]
+        if cut:
+            raise InputError(
+                f"{len(cut)} road node(s) of this district have no road to any station; "
+                "add a link in geography.links", source, f"districts.{name}")
+
+
+def _units(s: Any) -> dict[str, Any]:
+    type_names = list(s.unit_types)
+    caps: list[str] = []
+    for t in type_names:
+        caps.extend(c for c in s.capabilities(t) if c not in caps)
+    stations = list(s.stations)
+    rows: list[tuple[str, int, int]] = []
+    for station, fleet in s.fleets.items():
+        for unit_type, count in fleet.items():
+            rows.extend((f"{station}/{unit_type}/{i + 1}", stations.index(station),
+                         type_names.index(unit_type)) for i in range(count))
+    st_idx = np.array([r[1] for r in rows], dtype=np.int64)
+    ty_idx = np.array([r[2] for r in rows], dtype=np.int64)
+    districts = list(s.districts)
+    st_district = np.array([districts.index(x.district) for x in s.stations.values()], dtype=np.int64)
+    st_tier = np.array([TIERS.index(x.tier) for x in s.stations.values()], dtype=np.int64)
+    cap_matrix = np.array(
+        [[c in s.capabilities(t) for c in caps] for t in type_names], dtype=bool
+    ).reshape(len(type_names), len(caps))
+    ut = [s.unit_types[t] for t in type_names]
+    return dict(
+        unit_type_names=tuple(type_names),
+        capability_names=tuple(caps),
+        unit_names=tuple(r[0] for r in rows),
+        unit_station=st_idx,
+        unit_type=ty_idx,
+        unit_district=st_district[st_idx],
+        unit_tier=st_tier[st_idx],
+        unit_caps=cap_matrix[ty_idx],
+        unit_speed=np.array([ut[t].speed_factor for t in ty_idx], dtype=np.float64),
+        unit_transports=np.array([ut[t].transports for t in ty_idx], dtype=bool),
+        unit_turnout=np.array([ut[t].turnout for t in ty_idx], dtype=np.float64),
+    )
+
+
+def _incident_types(s: Any, capabilities: tuple[str, ...]) -> dict[str, Any]:
+    types = list(s.incident_types.values())
+    width = max(len(t.priority_mix) for t in types)
+    values = np.zeros((len(types), width), dtype=np.int64)
+    weights = np.zeros((len(types), width), dtype=np.float64)
+    required = np.zeros((len(types), len(capabilities)), dtype=np.int64)
+    target: dict[tuple[int, int], float] = {}
+    for k, t in enumerate(types):
+        for j, (p, w) in enumerate(t.priority_mix.items()):
+            values[k, j], weights[k, j] = p, w
+            target[(k, p)] = float(t.target_min(p))
+        for cap, n in t.required_units.items():
+            required[k, capabilities.index(cap)] = n
+    return dict(
+        type_names=tuple(s.incident_types),
+        type_priority_values=values,
+        type_priority_weights=weights,
+        type_target=target,
+        type_required=required,
+        type_on_scene=tuple(t.on_scene for t in types),
+        type_transport_p=np.array([t.transport_probability for t in types], dtype=np.float64),
+        type_handover=tuple(t.handover for t in types),
+        type_max_queue=np.array([t.max_queue or np.inf for t in types], dtype=np.float64),
+    )
+
+
+def _profile_weights(s: Any, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    glob, own = s.demand.profile, s.demand.profiles.get(kind)
+    tod = (own and own.time_of_day) or glob.time_of_day or [1.0] * 24
+    dow = (own and own.day_of_week) or glob.day_of_week or [1.0] * 7
+    tod, dow = np.asarray(tod, dtype=np.float64), np.asarray(dow, dtype=np.float64)
+    return tod / tod.mean(), dow / dow.mean()
+
+
+def _demand(s: Any, districts: list[str], kinds: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    horizon = float(s.time.horizon)
+    start = s.time.start
+    offset = start.minute + start.second / 60 + start.microsecond / 6e7
+    first = (60.0 - offset) % 60.0
+    cuts = set(np.arange(first, horizon, 60.0).tolist())
+    for surge in s.demand.surges:
+        cuts.update(t for t in (surge.start, surge.end) if 0 < t < horizon)
+    edges = np.array(sorted(cuts | {0.0, horizon}), dtype=np.float64)
+    mids = [start + dt.timedelta(minutes=float(t)) for t in edges[:-1]]
+    hour = np.array([m.hour for m in mids])
+    weekday = np.array([m.weekday() for m in mids])
+    pop = np.array([s.districts[d].population for d in districts], dtype=np.float64)
+    base = np.zeros((len(districts), len(kinds)))
+    for k, kind in enumerate(kinds):
+        base[:, k] += s.demand.per_1000_per_day.get(kind, 0.0) * pop / 1000.0 / 24.0
+    for d, row in s.demand.rates_per_hr.items():
+        for kind, rate in row.items():
+            base[districts.index(d), kinds.index(kind)] += rate
+    rates = np.empty((len(edges) - 1, len(districts), len(kinds)))
+    for k, kind in enumerate(kinds):
+        tod, dow = _profile_weights(s, kind)
+        rates[:, :, k] = (tod[hour] * dow[weekday])[:, None] * base[None, :, k]
+    for surge in s.demand.surges:
+        bins = (edges[:-1] >= surge.start) & (edges[:-1] < surge.end)
+        dmask = [d in (surge.districts or districts) for d in districts]
+        kmask = [k in (surge.incident_types or kinds) for k in kinds]
+        rates[np.ix_(bins, dmask, kmask)] *= surge.multiplier
+    return edges, rates * s.demand.scale / 60.0
+
+
+def _info(s: Any, geo) -> dict[str, Any]:
+    info: dict[str, Any] = {"geography": s.geography.kind}
+    if isinstance(geo, RoadGeo):
+        info.update(road_nodes=geo.net.n_nodes, road_edges=geo.net.n_edges)
+    return info
