@@ -92,3 +92,26 @@ def _plain(v: Any) -> Any:
     if isinstance(v, np.floating | float):
         return None if np.isnan(v) else float(v)
     return v
+
+
+def run_metrics(incidents: pd.DataFrame, units: pd.DataFrame) -> dict[str, float]:
+    """Flat headline metrics of one run (warm-up excluded), for sweep summaries.
+
+    Keys: ``n_incidents``, ``resolved``, ``unserved``, ``abandoned``,
+    ``open_at_end``, ``mean_response_min``, ``median_response_min``,
+    ``p90_response_min``, ``within_target``, then ``p<k>_mean_response_min`` and
+    ``p<k>_within_target`` per priority k, and ``utilization_<kind>`` per unit
+    kind. Values are floats (NaN where undefined). New keys may be added;
+    existing ones keep their meaning.
+    """
+    out: dict[str, float] = {"n_incidents": float(len(measured(incidents)))}
+    out.update({k: float(v) for k, v in status_counts(incidents).items()})
+    overall = response_stats(incidents, by=None).iloc[0]
+    out.update(mean_response_min=float(overall["mean"]), median_response_min=float(overall["median"]),
+               p90_response_min=float(overall["p90"]), within_target=float(overall["within_target"]))
+    for row in response_stats(incidents, by="priority").to_dict("records"):
+        out[f"p{row['priority']}_mean_response_min"] = float(row["mean"])
+        out[f"p{row['priority']}_within_target"] = float(row["within_target"])
+    for row in utilisation_by_kind(units).to_dict("records"):
+        out[f"utilization_{row['kind']}"] = float(row["utilization"])
+    return out

@@ -30,7 +30,10 @@ def prepare(scenario: Any, days: float | None = None) -> Any:
     if days is not None:
         if not days > 0:
             raise InputError(f"expected a positive number of days, got {days}", "--days")
-        scenario = scenarios.override(scenario, {"time.horizon": float(days) * 1440.0})
+        try:
+            scenario = scenarios.override(scenario, {"time.horizon": float(days) * 1440.0})
+        except InputError as exc:
+            raise InputError(f"{days:g} days do not fit this scenario: {exc.message}", "--days") from None
     return scenario
 
 
@@ -80,7 +83,10 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
     name = policy or scenario.policy.dispatch
     if params is None:
         params = dict(scenario.policy.params) if name == scenario.policy.dispatch else {}
-    pol = resolve(name, params, world, source=source if policy is None else "--policy")
+    if policy is None:
+        pol = resolve(name, params, world, source=source)
+    else:
+        pol = resolve(name, params, world, source="--policy", path=None)
     seed = scenario.seed if seed is None else seed
     for label, value in (("--seed", seed), ("--replication", replication)):
         if not isinstance(value, int) or value < 0:

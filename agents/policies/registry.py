@@ -31,7 +31,8 @@ def register(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return deco
 
 
-def resolve(spec: str, params: dict[str, Any], world: Any, source: str | None = None) -> Any:
+def resolve(spec: str, params: dict[str, Any], world: Any, source: str | None = None,
+            path: str | None = "policy.dispatch") -> Any:
     """Build the policy named ``spec`` with ``params`` for ``world``.
 
     Parameters
@@ -43,6 +44,8 @@ def resolve(spec: str, params: dict[str, Any], world: Any, source: str | None = 
     world : sim.world.World
     source : str, optional
         Where the name came from, for error messages.
+    path : str, optional
+        Field path of the name in ``source`` (None for a command-line flag).
 
     Returns
     -------
@@ -55,7 +58,7 @@ def resolve(spec: str, params: dict[str, Any], world: Any, source: str | None = 
     """
     import agents.policies.dispatch  # noqa: F401  (registers the built-in policies)
 
-    factory = _lookup(spec, source)
+    factory = _lookup(spec, source, path)
     try:
         inspect.signature(factory).bind(world, **params)
     except TypeError as exc:
@@ -67,26 +70,25 @@ def resolve(spec: str, params: dict[str, Any], world: Any, source: str | None = 
     except (TypeError, ValueError) as exc:
         raise InputError(f"policy {spec!r}: {exc}", source, "policy.params") from None
     if not callable(getattr(policy, "select", None)):
-        raise InputError(f"{spec!r} has no select(candidates, k) method", source, "policy.dispatch")
+        raise InputError(f"{spec!r} has no select(candidates, k) method", source, path)
     return policy
 
 
-def _lookup(spec: str, source: str | None) -> Callable[..., Any]:
+def _lookup(spec: str, source: str | None, path: str | None) -> Callable[..., Any]:
     if spec in REGISTRY:
         return REGISTRY[spec]
     if ":" not in spec:
         known = ", ".join(sorted(REGISTRY))
         raise InputError(
             f"unknown dispatch policy {spec!r}; known: {known}, or 'package.module:Name'",
-            source, "policy.dispatch",
+            source, path,
         )
     module_name, _, attr = spec.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise InputError(f"cannot import module {module_name!r}: {exc}", source, "policy.dispatch") from None
+        raise InputError(f"cannot import module {module_name!r}: {exc}", source, path) from None
     try:
         return getattr(module, attr)
     except AttributeError:
-        raise InputError(f"module {module_name!r} has no attribute {attr!r}", source,
-                         "policy.dispatch") from None
+        raise InputError(f"module {module_name!r} has no attribute {attr!r}", source, path) from None
