@@ -21,19 +21,26 @@ _PACKAGES = ("anjeon", "numpy", "scipy", "simpy", "mesa", "numba", "pandas", "py
 
 @dataclass
 class RunResult:
-    """Tables of one run (see docs/architecture.md for their columns) and ``meta`` (run.json)."""
+    """Tables of one run (see docs/architecture.md for their columns).
+
+    ``meta`` is written as run.json (provenance and summary); ``scenario`` is
+    the resolved scenario as JSON-ready data, written as scenario.json so that
+    readers of a result directory (reports, replays) need no engine.
+    """
 
     incidents: pd.DataFrame
     assignments: pd.DataFrame
     units: pd.DataFrame
     events: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    scenario: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_columns(cls, columns: dict[str, dict[str, Any]], meta: dict[str, Any]) -> RunResult:
+    def from_columns(cls, columns: dict[str, dict[str, Any]], meta: dict[str, Any],
+                     scenario: dict[str, Any] | None = None) -> RunResult:
         """Build the DataFrames from column dicts (as produced by the model)."""
         frames = {name: pd.DataFrame(columns[name]) for name in TABLES}
-        result = cls(**frames, meta=meta)
+        result = cls(**frames, meta=meta, scenario=scenario or {})
         result.meta["summary"] = result.summary()
         return result
 
@@ -58,6 +65,8 @@ class RunResult:
             for name in TABLES:
                 getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "run.json").write_text(json.dumps(self.meta, indent=2, default=str) + "\n")
+            if self.scenario:
+                (tmp / "scenario.json").write_text(json.dumps(self.scenario, indent=1) + "\n")
             if not out.exists():
                 tmp.rename(out)
             else:
@@ -73,7 +82,9 @@ class RunResult:
         """Read a run written by :meth:`write`."""
         out = Path(out_dir)
         frames = {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES}
-        return cls(**frames, meta=json.loads((out / "run.json").read_text()))
+        doc = out / "scenario.json"
+        return cls(**frames, meta=json.loads((out / "run.json").read_text()),
+                   scenario=json.loads(doc.read_text()) if doc.exists() else {})
 
 
 @lru_cache(maxsize=1)

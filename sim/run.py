@@ -113,4 +113,4 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
         "n_events": len(model.log),
         "wall_time_s": round(time.perf_counter() - started, 4),
     }
-    return RunResult.from_columns(columns, meta)
+    return RunResult.from_columns(columns, meta, scenario.model_dump(mode="json", by_alias=True))
