@@ -208,8 +208,10 @@ class DispatchCentre(mesa.Agent):
                 heapq.heappush(self.queues[c], key)
         if not book.queued[i]:
             book.queued[i] = True
-            waiting = {m.world.capability_names[c]: n for c, n in enumerate(need) if n}
-            m.log.add(m.env.now, K.INCIDENT_QUEUED, i, -1, {"waiting_for": waiting})
+            caps = m.world.capability_names
+            waiting = m.detail(("waiting", *need), lambda: {
+                "waiting_for": {caps[c]: n for c, n in enumerate(need) if n}})
+            m.log.add(m.env.now, K.INCIDENT_QUEUED, i, -1, waiting)
             wait = self.max_queue[book.kind[i]]
             if wait < math.inf:
                 m.env.timeout(wait, value=i).callbacks.append(self._expire)

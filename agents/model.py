@@ -20,7 +20,7 @@ from agents.hospitals import Hospital
 from agents.incidents import STATUS_NAMES, IncidentBook
 from agents.responders import BUSY, Fleet
 from sim.demand import generate
-from sim.eventlog import KINDS, EventKind, EventLog
+from sim.eventlog import KINDS, DetailCache, EventKind, EventLog
 from sim.gcpause import paused_gc
 from sim.rng import Streams
 from sim.world import TIERS, World
@@ -58,6 +58,7 @@ class Simulation(mesa.Model):
         self.env = simpy.Environment()
         self.log = EventLog(log_events)
         self.emit = self.log.emitter()
+        self.detail = DetailCache()
         self.travel = world.geo.for_run()
         self.book = IncidentBook(generate(world, self.travel, self.streams), world.type_required)
         self.assignments: list[tuple] = []

@@ -110,44 +110,69 @@ class Unit(mesa.Agent):
         self.process = model.env.process(self._life())
 
     def _life(self):
-        while True:
-            incident = yield self._wake
-            while incident >= 0:
-                yield from self._serve(incident)
-                incident = yield from self._after()
+        """The unit's whole life: wait, serve, go home or take the next call; forever.
 
-    def _serve(self, i: int):
+        One generator per unit (no sub-generator per job) keeps the event loop
+        lean; see benchmarks/engine_mmc.py.
+        """
         m = self.model
-        env, emit, book, fleet, u = m.env, m.emit, m.book, m.fleet, self.index
-        dest = book.loc[i]
-        from_station = self.from_station
-        if from_station and self.turnout > 0:
-            yield env.timeout(self.turnout)
-            emit((env.now, _EN_ROUTE, i, u))
-        travel = self.travel = m.travel.time(int(fleet.loc[u]), dest) / self.speed
-        if travel > 0:
-            if travel == math.inf:
-                raise RuntimeError(f"unit {m.world.unit_names[u]} cannot reach incident {i}")
-            yield env.timeout(travel)
-        fleet.loc[u] = dest
-        t_arrive = self.t_arrive = env.now
-        emit((t_arrive, _ARRIVED, i, u))
-        if book.t_arrival[i] != book.t_arrival[i]:  # NaN: first unit on scene
-            book.t_arrival[i] = t_arrive
-        on_scene = book.on_scene[i]
-        if on_scene > 0:
-            yield env.timeout(on_scene)
-        t_left = self.t_left = env.now
-        emit((t_left, _LEFT, i, u))
-        carry = self.transports and book.transport[i] and not book.transport_taken[i]
-        if carry:
-            book.transport_taken[i] = True
-        m.dispatch.unit_left(i)
-        hospital = -1
-        if carry:
-            hospital = yield from self._transport(i, dest)
-        m.assignments.append((i, u, self.t_dispatch, t_arrive, t_left, env.now, travel,
-                              hospital, from_station))
+        env, emit, book, fleet, dispatch = m.env, m.emit, m.book, m.fleet, m.dispatch
+        travel, timeout, u, speed = m.travel, m.env.timeout, self.index, self.speed
+        incident = yield self._wake
+        while True:
+            i = incident
+            # -- dispatched: turnout, drive, work on scene ---------------------------
+            dest = book.loc[i]
+            from_station = self.from_station
+            if from_station and self.turnout > 0:
+                yield timeout(self.turnout)
+                emit((env.now, _EN_ROUTE, i, u))
+            trip = self.travel = travel.time(int(fleet.loc[u]), dest) / speed
+            if trip > 0:
+                if trip == math.inf:
+                    raise RuntimeError(f"unit {m.world.unit_names[u]} cannot reach incident {i}")
+                yield timeout(trip)
+            fleet.loc[u] = dest
+            t_arrive = self.t_arrive = env.now
+            emit((t_arrive, _ARRIVED, i, u))
+            if book.t_arrival[i] != book.t_arrival[i]:  # NaN: first unit on scene
+                book.t_arrival[i] = t_arrive
+            if book.on_scene[i] > 0:
+                yield timeout(book.on_scene[i])
+            t_left = self.t_left = env.now
+            emit((t_left, _LEFT, i, u))
+            carry = self.transports and book.transport[i] and not book.transport_taken[i]
+            if carry:
+                book.transport_taken[i] = True
+            dispatch.unit_left(i)
+            hospital = (yield from self._transport(i, dest)) if carry else -1
+            m.assignments.append((i, u, self.t_dispatch, t_arrive, t_left, env.now, trip,
+                                  hospital, from_station))
+            # -- free again: next waiting call, or home -------------------------------
+            fleet.transition(u, RETURNING)
+            incident = dispatch.unit_free(u) if fleet.redispatch else -1
+            if incident >= 0:
+                continue
+            here, home = int(fleet.loc[u]), int(fleet.home[u])
+            trip = travel.time(here, home) / speed if here != home else 0.0
+            if trip > 0:
+                fleet.ret_from[u] = here
+                fleet.ret_t0[u] = env.now
+                fleet.returning.add(u)
+                emit((env.now, _RETURNING, -1, u))
+                try:
+                    yield timeout(trip)
+                except simpy.Interrupt as diverted:
+                    incident = diverted.cause
+                    continue
+                finally:
+                    fleet.returning.discard(u)
+            fleet.loc[u] = home
+            fleet.transition(u, AT_STATION)
+            emit((env.now, _AVAILABLE, -1, u))
+            incident = -1 if fleet.redispatch else dispatch.unit_free(u)
+            if incident < 0:
+                incident = yield self._wake
 
     def _transport(self, i: int, scene: int):
         m = self.model
@@ -159,45 +184,19 @@ class Unit(mesa.Agent):
             yield env.timeout(trip)
         m.fleet.loc[u] = hospital.loc
         m.book.hospital[i] = h
-        m.log.add(env.now, K.UNIT_AT_HOSPITAL, i, u, {"hospital": h})
+        where = m.detail(("hospital", h), lambda: {"hospital": m.world.hospital_names[h]})
+        m.log.add(env.now, K.UNIT_AT_HOSPITAL, i, u, where)
         t_queue = env.now
         with hospital.bays.request() as bay:
             yield bay
             hospital.wait_min += env.now - t_queue
-            m.log.add(env.now, K.HANDOVER_STARTED, i, u, {"hospital": h})
+            m.log.add(env.now, K.HANDOVER_STARTED, i, u, where)
             handover = m.book.handover[i]
             if handover > 0:
                 yield env.timeout(handover)
             hospital.n_handovers += 1
-            m.log.add(env.now, K.HANDOVER_DONE, i, u, {"hospital": h})
+            m.log.add(env.now, K.HANDOVER_DONE, i, u, where)
         return h
-
-    def _after(self):
-        """Free again: take waiting work, or return to station. Returns the next incident or -1."""
-        m = self.model
-        env, fleet, u = m.env, m.fleet, self.index
-        fleet.transition(u, RETURNING)
-        if fleet.redispatch:
-            nxt = m.dispatch.unit_free(u)
-            if nxt >= 0:
-                return nxt
-        here, home = int(fleet.loc[u]), int(fleet.home[u])
-        trip = m.travel.time(here, home) / self.speed if here != home else 0.0
-        if trip > 0:
-            fleet.ret_from[u] = here
-            fleet.ret_t0[u] = env.now
-            fleet.returning.add(u)
-            m.emit((env.now, _RETURNING, -1, u))
-            try:
-                yield env.timeout(trip)
-            except simpy.Interrupt as diverted:
-                return diverted.cause
-            finally:
-                fleet.returning.discard(u)
-        fleet.loc[u] = home
-        fleet.transition(u, AT_STATION)
-        m.emit((env.now, _AVAILABLE, -1, u))
-        return -1 if fleet.redispatch else m.dispatch.unit_free(u)
 
     def send(self, i: int) -> None:
         """Start incident ``i``: wake the idle unit or divert the returning one."""

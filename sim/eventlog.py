@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from enum import StrEnum
@@ -43,8 +44,8 @@ class EventLog:
 
     ``incident`` and ``unit`` are -1 when not applicable. Rows hold numbers
     only, so the whole log converts to one float array at the end; the few
-    events that carry a detail (a small dict) keep it in :attr:`details`,
-    keyed by the row's ``seq`` (its index). Hot paths append through
+    events that carry a detail (a small dict, or its JSON text) keep it in
+    :attr:`details`, keyed by the row's ``seq`` (its index). Hot paths append through
     :meth:`emitter` (a bound ``list.append``) with codes from :data:`CODE`.
 
     Parameters
@@ -55,7 +56,7 @@ class EventLog:
 
     def __init__(self, enabled: bool = True):
         self.rows: list[Row] = []
-        self.details: dict[int, dict[str, Any]] = {}
+        self.details: dict[int, dict[str, Any] | str] = {}
         self.enabled = enabled
 
     def emitter(self) -> Callable[[Row], None]:
@@ -63,8 +64,8 @@ class EventLog:
         return self.rows.append if self.enabled else _ignore
 
     def add(self, t: float, kind: EventKind, incident: int = -1, unit: int = -1,
-            detail: dict[str, Any] | None = None) -> None:
-        """Append one event by kind, with an optional detail. Mutates the log."""
+            detail: dict[str, Any] | str | None = None) -> None:
+        """Append one event by kind, with an optional detail (dict or JSON text). Mutates the log."""
         if self.enabled:
             self.rows.append((t, CODE[kind], incident, unit))
             if detail is not None:
@@ -75,10 +76,12 @@ class EventLog:
 
     def arrays(self) -> dict[str, Any]:
         """Columns ``t_min`` (float64), ``seq``, ``code``, ``incident``, ``unit`` (int64), ``detail``."""
-        table = np.array(self.rows, dtype=np.float64).reshape(len(self.rows), 4)
-        detail: list[str | None] = [None] * len(self.rows)
+        n = len(self.rows)
+        flat = itertools.chain.from_iterable(self.rows)
+        table = np.fromiter(flat, dtype=np.float64, count=4 * n).reshape(n, 4)
+        detail: list[str | None] = [None] * n
         for seq, d in self.details.items():
-            detail[seq] = json.dumps(d, sort_keys=True)
+            detail[seq] = d if isinstance(d, str) else json.dumps(d, sort_keys=True)
         return {
             "t_min": table[:, 0].copy(),
             "seq": np.arange(len(self.rows), dtype=np.int64),
@@ -91,3 +94,20 @@ class EventLog:
 
 def _ignore(row: Row) -> None:
     return None
+
+
+class DetailCache:
+    """JSON text of details that repeat (a hospital index, a list of missing units).
+
+    Serialising once per distinct value keeps ``json.dumps`` out of the event loop.
+    """
+
+    def __init__(self):
+        self._text: dict[Any, str] = {}
+
+    def __call__(self, key: Any, make: Callable[[], dict[str, Any]]) -> str:
+        """The JSON text for ``key``, made by ``make()`` the first time."""
+        text = self._text.get(key)
+        if text is None:
+            text = self._text[key] = json.dumps(make(), sort_keys=True)
+        return text

@@ -1,0 +1,119 @@
+"""Engine throughput on the M/M/c scenario, beside a minimal hand-written SimPy model.
+
+Both sides simulate the same queue (c = 5 servers, mean service 10 min,
+utilisation 0.8) for the same number of simulated days, in this process,
+alternating so that machine noise hits both alike. Reported per side:
+customers per CPU-second of this process (``time.process_time``: robust to
+other processes sharing the machine), median over repetitions, the ratio
+engine / plain SimPy, and the wall-clock rates beside them.
+
+- ``plain_simpy``: ``simpy.Resource`` with one process per customer;
+  inter-arrival and service times drawn up front with numpy; records waits.
+- ``engine_full``: ``sim.run`` on the built-in ``mmc`` scenario with its
+  World compiled once: incident stream, Mesa agents, SimPy event loop, event
+  log on, the four result tables and the summary.
+- ``engine_loop``: the same run without building tables (Simulation.run only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+import scenarios
+import sim
+from agents.model import Simulation
+from agents.policies import resolve
+
+C, MU_PER_MIN, RHO = 5, 0.1, 0.8
+
+
+def plain_simpy(days: float, seed: int) -> tuple[int, float]:
+    """Customers served and seconds taken by a minimal SimPy M/M/c model."""
+    lam = RHO * C * MU_PER_MIN
+    rng = np.random.default_rng(seed)
+    n = int(rng.poisson(lam * days * 1440))
+    t0 = time.process_time()
+    gaps = rng.exponential(1 / lam, n).tolist()
+    service = rng.exponential(1 / MU_PER_MIN, n).tolist()
+    env = simpy.Environment()
+    server = simpy.Resource(env, capacity=C)
+    waits: list[float] = []
+
+    def customer(i: int):
+        arrived = env.now
+        with server.request() as req:
+            yield req
+            waits.append(env.now - arrived)
+            yield env.timeout(service[i])
+
+    def source():
+        for i in range(n):
+            yield env.timeout(gaps[i])
+            env.process(customer(i))
+
+    env.process(source())
+    env.run()
+    return n, time.process_time() - t0
+
+
+def engine(days: float, seed: int, world, scenario, tables: bool) -> tuple[int, float]:
+    """Customers and CPU seconds for the engine (full ``sim.run`` or the event loop alone)."""
+    t0 = time.process_time()
+    if tables:
+        result = sim.run(scenario, world=world, seed=seed)
+        n = len(result.incidents)
+    else:
+        model = Simulation(world, resolve("nearest", {}, world), seed).run()
+        n = model.book.stream.n
+    return n, time.process_time() - t0
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="benchmarks.engine_mmc")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter repetitions")
+    parser.add_argument("--out", type=Path, default=Path("out/bench/engine_mmc.json"))
+    args, _ = parser.parse_known_args(argv)
+    days, reps = (10, 3) if args.quick else (60, 7)
+    scenario = scenarios.override(scenarios.load("mmc"), {"time.horizon": f"{days} d"})
+    world = sim.compile(scenario)
+    engine(2, 0, sim.compile(scenarios.override(scenario, {"time.horizon": "3 d"})), scenario, True)
+    rates: dict[str, list[float]] = {"plain_simpy": [], "engine_full": [], "engine_loop": []}
+    wall: dict[str, list[float]] = {k: [] for k in rates}
+    for rep in range(reps):
+        for name, fn in (("plain_simpy", lambda s: plain_simpy(days, s)),
+                         ("engine_full", lambda s: engine(days, s, world, scenario, True)),
+                         ("engine_loop", lambda s: engine(days, s, world, scenario, False))):
+            w0 = time.perf_counter()
+            n, secs = fn(100 + rep)
+            wall[name].append(n / (time.perf_counter() - w0))
+            rates[name].append(n / secs)
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    figures = {
+        "days_simulated": days,
+        "repetitions": reps,
+        "customers_per_cpu_s_median": {k: round(v) for k, v in med.items()},
+        "ratio_engine_full_to_plain_simpy": round(med["engine_full"] / med["plain_simpy"], 3),
+        "ratio_engine_loop_to_plain_simpy": round(med["engine_loop"] / med["plain_simpy"], 3),
+        "all_customers_per_cpu_s": {k: [round(x) for x in v] for k, v in rates.items()},
+        "customers_per_wall_s_median": {k: round(statistics.median(v)) for k, v in wall.items()},
+    }
+    print(f"M/M/{C} at utilisation {RHO}, {days} simulated days, {reps} alternating repetitions")
+    for k, v in med.items():
+        print(f"  {k:12s} {v:10.0f} customers per CPU-second (median; wall: "
+              f"{figures['customers_per_wall_s_median'][k]:.0f}/s)")
+    print(f"  ratio engine_full / plain_simpy = {figures['ratio_engine_full_to_plain_simpy']}")
+    print(f"  ratio engine_loop / plain_simpy = {figures['ratio_engine_loop_to_plain_simpy']}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
