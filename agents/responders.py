@@ -179,11 +179,11 @@ class Unit(mesa.Agent):
         env, u = m.env, self.index
         h = m.nearest_hospital(scene)
         hospital = m.hospitals[h]
+        m.book.hospital[i] = h
         trip = m.travel.time(scene, hospital.loc) / self.speed
         if trip > 0:
             yield env.timeout(trip)
         m.fleet.loc[u] = hospital.loc
-        m.book.hospital[i] = h
         where = m.detail(("hospital", h), lambda: {"hospital": m.world.hospital_names[h]})
         m.log.add(env.now, K.UNIT_AT_HOSPITAL, i, u, where)
         t_queue = env.now

@@ -86,34 +86,41 @@ class Gamma(_MeanSd):
 
 
 class TruncatedNormal(_Dist):
-    """Normal(mean, sd) restricted to [low, high], sampled by inverse CDF."""
+    """Normal(mean, sd) restricted to [low, high], sampled by inverse CDF.
+
+    ``high`` left out (or null) means no upper bound.
+    """
 
     dist: Literal["truncated_normal"]
     mean: Duration
     sd: PositiveDuration
     low: Duration = 0.0
-    high: Duration = math.inf
+    high: Duration | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> TruncatedNormal:
-        if self.high <= self.low:
-            raise ValueError(f"high must exceed low, got low={self.low:g}, high={self.high:g}")
-        if self._cdf(self.high) - self._cdf(self.low) < 1e-12:
+        if self._high <= self.low:
+            raise ValueError(f"high must exceed low, got low={self.low:g}, high={self._high:g}")
+        if self._cdf(self._high) - self._cdf(self.low) < 1e-12:
             raise ValueError("[low, high] holds no probability mass of this normal")
         return self
+
+    @property
+    def _high(self) -> float:
+        return math.inf if self.high is None else self.high
 
     def _cdf(self, x: float) -> float:
         return float(ndtr((x - self.mean) / self.sd))
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # noqa: D102
-        a, b = self._cdf(self.low), self._cdf(self.high)
+        a, b = self._cdf(self.low), self._cdf(self._high)
         x = self.mean + self.sd * ndtri(a + rng.random(size) * (b - a))
-        return np.clip(x, self.low, self.high)
+        return np.clip(x, self.low, self._high)
 
     @property
     def mean_min(self) -> float:  # noqa: D102
         alpha = (self.low - self.mean) / self.sd
-        beta = (self.high - self.mean) / self.sd
+        beta = (self._high - self.mean) / self.sd
         z = float(ndtr(beta) - ndtr(alpha))
         pdf = lambda v: 0.0 if math.isinf(v) else math.exp(-v * v / 2) / math.sqrt(2 * math.pi)  # noqa: E731
         return self.mean + self.sd * (pdf(alpha) - pdf(beta)) / z

@@ -1,0 +1,69 @@
+"""The example scenarios of the how-to guides run and behave as their geometry says."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import scenarios
+import sim
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "examples"
+
+
+@pytest.fixture(scope="module")
+def two_towns():
+    return sim.run(EXAMPLES / "two_towns.yaml", seed=3)
+
+
+def test_every_example_validates_and_runs():
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        result = sim.run(path, days=3)
+        statuses = set(result.incidents["status"].astype(str))
+        assert statuses <= {"resolved", "unserved", "abandoned", "open_at_end"}, path
+        assert (result.units["utilization"].between(0, 1)).all(), path
+
+
+def test_two_towns_travel_times_follow_the_map(two_towns):
+    a = two_towns.assignments
+    per_km = 60 * 1.3 / 40                         # detour 1.3 at 40 km/h
+    home = a["home_district"].astype(str)
+    inc = two_towns.incidents.set_index("incident_id").loc[a["incident_id"]]
+    same = home.to_numpy() == inc["district"].astype(str).to_numpy()
+    at_home = a["from_station"].to_numpy()
+    # a station sits in the middle of its 6 km square: at most 3*sqrt(2) km to any scene
+    assert (a.loc[same & at_home, "travel_min"] <= 3 * math.sqrt(2) * per_km + 1e-9).all()
+    # the towns are 6 km apart at their nearest edges
+    assert (a.loc[~same & at_home, "travel_min"] >= 6 * per_km - 1e-9).all()
+
+
+def test_two_towns_scripted_inject_is_served(two_towns):
+    inc = two_towns.incidents
+    fire = inc[inc["scripted"]]
+    assert len(fire) == 1
+    row = fire.iloc[0]
+    assert row["t_call_min"] == 2 * 1440
+    assert (row["kind"], row["district"], row["label"]) == ("fire", "West", "barn fire (inject)")
+    assert row["status"] == "resolved" and row["units_assigned"] == 2
+    assert row["x_km"] == 16 and row["y_km"] == 4
+
+
+def test_ring_city_transports_go_to_the_hospital_at_the_expected_rate():
+    result = sim.run(EXAMPLES / "ring_city.yaml", seed=5)
+    inc = result.incidents
+    done = inc[inc["status"] == "resolved"]
+    carried = done["hospital"].notna()
+    assert set(done.loc[carried, "hospital"].astype(str)) == {"Central hospital"}
+    assert carried.sum() == done["transport"].sum()          # every drawn transport happened
+    p = stats.binomtest(int(done["transport"].sum()), len(done), 0.6).pvalue
+    assert p > 0.001
+    assert (done["t_clear_min"] >= done["t_first_arrival_min"]).all()
+
+
+def test_ring_city_scenario_show_counts_units():
+    s = scenarios.load(EXAMPLES / "ring_city.yaml")
+    world = sim.compile(s)
+    assert world.n_units == 6
+    assert np.isclose(world.expected_counts().sum() / 14, 0.2 * 150)   # 150,000 people
