@@ -56,11 +56,13 @@ class DispatchCentre(mesa.Agent):
 
     # -- call taking ----------------------------------------------------------
     def _arrivals(self):
-        env = self.model.env
+        env, log = self.model.env, self.model.log
         for i, gap in enumerate(self.model.book.stream.delay.tolist()):
             if gap > 0:
                 yield env.timeout(gap)
             self._call(i)
+            if i & 8191 == 8191:  # keep the log compact as it grows (see EventLog.compact)
+                log.compact()
 
     def _call(self, i: int) -> None:
         m = self.model

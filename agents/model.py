@@ -134,6 +134,17 @@ class Simulation(mesa.Model):
             "hospital": _coded(b.hospital[cut], w.hospital_names),
         }
 
+    def release(self) -> None:
+        """Drop the run's large containers once its tables are built. Mutates the model.
+
+        Mesa agents and SimPy processes reference the model in cycles that only
+        the cyclic collector frees; emptying the big lists frees most memory at once.
+        """
+        self.log = EventLog(False)
+        self.emit = self.log.emitter()
+        self.assignments = []
+        self.book = None
+
     def _assignment_rows(self) -> list[tuple]:
         """Finished assignments plus the ones still under way at the end (times NaN)."""
         rows = list(self.assignments)

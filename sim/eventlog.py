@@ -46,7 +46,9 @@ class EventLog:
     only, so the whole log converts to one float array at the end; the few
     events that carry a detail (a small dict, or its JSON text) keep it in
     :attr:`details`, keyed by the row's ``seq`` (its index). Hot paths append through
-    :meth:`emitter` (a bound ``list.append``) with codes from :data:`CODE`.
+    :meth:`emitter` (a bound ``list.append``) with codes from :data:`CODE`;
+    :meth:`compact` (called now and then by the owner of the loop) moves the
+    rows into float64 chunks, 32 bytes a row instead of ~150 as tuples.
 
     Parameters
     ----------
@@ -58,6 +60,8 @@ class EventLog:
         self.rows: list[Row] = []
         self.details: dict[int, dict[str, Any] | str] = {}
         self.enabled = enabled
+        self._chunks: list[np.ndarray] = []
+        self._done = 0  # rows already moved into chunks
 
     def emitter(self) -> Callable[[Row], None]:
         """The function that appends a row (a no-op when the log is disabled)."""
@@ -69,22 +73,31 @@ class EventLog:
         if self.enabled:
             self.rows.append((t, CODE[kind], incident, unit))
             if detail is not None:
-                self.details[len(self.rows) - 1] = detail
+                self.details[self._done + len(self.rows) - 1] = detail
+
+    def compact(self) -> None:
+        """Move the pending rows into a numpy chunk. Mutates the log (same ``rows`` list object)."""
+        n = len(self.rows)
+        if n:
+            flat = itertools.chain.from_iterable(self.rows)
+            self._chunks.append(np.fromiter(flat, dtype=np.float64, count=4 * n).reshape(n, 4))
+            self._done += n
+            self.rows.clear()
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self._done + len(self.rows)
 
     def arrays(self) -> dict[str, Any]:
         """Columns ``t_min`` (float64), ``seq``, ``code``, ``incident``, ``unit`` (int64), ``detail``."""
-        n = len(self.rows)
-        flat = itertools.chain.from_iterable(self.rows)
-        table = np.fromiter(flat, dtype=np.float64, count=4 * n).reshape(n, 4)
+        self.compact()
+        table = np.concatenate(self._chunks) if self._chunks else np.empty((0, 4))
+        n = len(table)
         detail: list[str | None] = [None] * n
         for seq, d in self.details.items():
             detail[seq] = d if isinstance(d, str) else json.dumps(d, sort_keys=True)
         return {
             "t_min": table[:, 0].copy(),
-            "seq": np.arange(len(self.rows), dtype=np.int64),
+            "seq": np.arange(n, dtype=np.int64),
             "code": table[:, 1].astype(np.int64),
             "incident": table[:, 2].astype(np.int64),
             "unit": table[:, 3].astype(np.int64),

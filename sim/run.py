@@ -97,6 +97,8 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
     started = time.perf_counter()
     model = Simulation(world, pol, seed, replication, until=until, log_events=log_events).run()
     columns = model.tables()
+    n_events, until_min = len(model.log), model.until
+    model.release()
     meta = {
         "scenario": scenario.name,
         "scenario_sha256": scenarios.scenario_hash(scenario),
@@ -106,11 +108,11 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
         "replication": replication,
         "horizon_min": world.horizon_min,
         "warmup_min": world.warmup_min,
-        "until_min": model.until,
+        "until_min": until_min,
         "start": world.start.isoformat(),
         "versions": versions(),
         "git_revision": git_revision(),
-        "n_events": len(model.log),
+        "n_events": n_events,
         "wall_time_s": round(time.perf_counter() - started, 4),
     }
     return RunResult.from_columns(columns, meta, scenario.model_dump(mode="json", by_alias=True))
