@@ -92,7 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out or Path("out") / _slug(result.meta["scenario"])
     result.write(out)
     if args.json:
-        print(json.dumps(result.meta["summary"], indent=2))
+        print(json.dumps(result.summary(), indent=2))
     elif args.quiet:
         print(out)
     else:

@@ -23,7 +23,8 @@ _PACKAGES = ("anjeon", "numpy", "scipy", "simpy", "mesa", "numba", "pandas", "py
 class RunResult:
     """Tables of one run (see docs/architecture.md for their columns).
 
-    ``meta`` is written as run.json (provenance and summary); ``scenario`` is
+    ``meta`` is written as run.json (provenance, plus the summary, which is
+    computed on first use by :meth:`summary` or :meth:`write`); ``scenario`` is
     the resolved scenario as JSON-ready data, written as scenario.json so that
     readers of a result directory (reports, replays) need no engine.
     """
@@ -40,15 +41,18 @@ class RunResult:
                      scenario: dict[str, Any] | None = None) -> RunResult:
         """Build the DataFrames from column dicts (as produced by the model)."""
         frames = {name: pd.DataFrame(columns[name]) for name in TABLES}
-        result = cls(**frames, meta=meta, scenario=scenario or {})
-        result.meta["summary"] = result.summary()
-        return result
+        return cls(**frames, meta=meta, scenario=scenario or {})
 
     def summary(self) -> dict[str, Any]:
-        """Headline metrics (warm-up excluded); see :func:`analysis.metrics.summarize`."""
-        from analysis.metrics import summarize
+        """Headline metrics (warm-up excluded), kept in ``meta["summary"]``.
 
-        return summarize(self.incidents, self.units)
+        See :func:`analysis.metrics.summarize`.
+        """
+        if "summary" not in self.meta:
+            from analysis.metrics import summarize
+
+            self.meta["summary"] = summarize(self.incidents, self.units)
+        return self.meta["summary"]
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``<table>.parquet`` files and ``run.json`` into ``out_dir``.
@@ -57,6 +61,7 @@ class RunResult:
         moved into place, so an interrupted write leaves no partial table.
         """
         out = Path(out_dir)
+        self.summary()
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
