@@ -25,8 +25,9 @@ class DispatchCentre(mesa.Agent):
     """Takes calls, decides which units go, and keeps incidents waiting for units.
 
     Calls are answered by ``call_takers`` call-takers (unlimited when the
-    scenario gives none), first come first served; a caller whose patience
-    runs out first hangs up. After answering and processing, the dispatch
+    scenario gives none), first come first served; a caller on hold whose
+    patience runs out hangs up (patience counts only while on hold: once a
+    call-taker picks the call up, it is answered). After answering and processing, the dispatch
     policy picks units for each required capability among those that can
     go. What cannot be filled waits in one queue per capability, ordered by
     priority (1 first) and then call time; a unit that becomes free takes the
@@ -45,7 +46,8 @@ class DispatchCentre(mesa.Agent):
         self.queues: list[list[tuple[int, int]]] = [[] for _ in w.capability_names]
         self.unlimited = w.call_takers == 0
         self.free_takers = w.call_takers
-        self.waiting: deque[int] = deque()
+        self.waiting: deque[int] = deque()  # calls on hold, in order (may hold hung-up ones)
+        self.on_hold: set[int] = set()      # calls on hold that have not hung up
         self.max_queue = w.type_max_queue.tolist()
         self.preference = getattr(policy, "preference", None)
         #: per incident type, the (capability, count) pairs it requires
@@ -80,16 +82,16 @@ class DispatchCentre(mesa.Agent):
             self._answer(i)
         else:
             self.waiting.append(i)
+            self.on_hold.add(i)
             patience = m.book.patience[i]
             if patience < math.inf:
                 m.env.timeout(patience, value=i).callbacks.append(self._hang_up)
 
     def _hang_up(self, event) -> None:
         i = event.value
-        book = self.model.book
-        if book.status[i] == OPEN and math.isnan(book.t_answer[i]):
-            book.status[i] = ABANDONED
-            self.waiting.remove(i)
+        if i in self.on_hold:
+            self.on_hold.discard(i)
+            self.model.book.status[i] = ABANDONED
             self.model.emit((self.model.env.now, _ABANDONED, i, -1))
 
     def _answer(self, i: int) -> None:
@@ -117,8 +119,12 @@ class DispatchCentre(mesa.Agent):
 
     def _ready(self, i: int) -> None:
         if not self.unlimited:
+            while self.waiting and self.waiting[0] not in self.on_hold:
+                self.waiting.popleft()  # hung up while on hold
             if self.waiting:
-                self._answer(self.waiting.popleft())
+                nxt = self.waiting.popleft()
+                self.on_hold.discard(nxt)
+                self._answer(nxt)
             else:
                 self.free_takers += 1
         self._dispatch(i)
@@ -223,12 +229,16 @@ class DispatchCentre(mesa.Agent):
         book = self.model.book
         if book.status[i] != OPEN or book.need_total[i] == 0:
             return
+        m = self.model
+        missing = {m.world.capability_names[c]: n for c, n in enumerate(book.need[i]) if n}
         book.shortfall[i] += book.need_total[i]
         book.need[i] = [0] * len(book.need[i])
         book.need_total[i] = 0
         if book.n_assigned[i] == 0:
             self._unserved(i, "no unit became free within max_queue")
-        elif book.active[i] == 0:
+            return
+        m.log.add(m.env.now, K.REQUEST_EXPIRED, i, -1, {"missing": missing})
+        if book.active[i] == 0:
             self._clear(i)
 
     def _unserved(self, i: int, reason: str) -> None:

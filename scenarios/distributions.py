@@ -186,11 +186,13 @@ def _shorthand(value: Any) -> Any:
     return value
 
 
-#: Any duration distribution; a bare duration means a constant.
-Distribution = Annotated[
+_Tagged = Annotated[
     Constant | Exponential | LogNormal | Gamma | TruncatedNormal | Uniform | Empirical,
-    BeforeValidator(_shorthand),
     Field(discriminator="dist"),
 ]
+#: Any duration distribution; a bare duration means a constant.
+Distribution = Annotated[_Tagged, BeforeValidator(_shorthand)]
+#: A distribution or null.
+OptionalDistribution = Annotated[_Tagged | None, BeforeValidator(_shorthand)]
 
 ZERO = Constant(value=0.0)

@@ -136,16 +136,22 @@ class Matrix(Strict):
     places: Annotated[list[str], Field(min_length=1)]
     travel_min: list[list[Duration]]
 
-    @model_validator(mode="after")
-    def _square(self) -> Matrix:
-        n = len(self.places)
-        if len(set(self.places)) != n:
+    @field_validator("places")
+    @classmethod
+    def _unique(cls, places: list[str]) -> list[str]:
+        if len(set(places)) != len(places):
             raise ValueError("places must be unique")
-        if len(self.travel_min) != n or any(len(row) != n for row in self.travel_min):
-            raise ValueError(f"travel_min must be a {n} x {n} matrix, one row per place")
-        if any(self.travel_min[i][i] != 0 for i in range(n)):
-            raise ValueError("travel_min must be 0 on the diagonal")
-        return self
+        return places
+
+    @field_validator("travel_min")
+    @classmethod
+    def _square(cls, rows: list[list[float]], info: ValidationInfo) -> list[list[float]]:
+        n = len(info.data.get("places") or [])
+        if len(rows) != n or any(len(row) != n for row in rows):
+            raise ValueError(f"expected a {n} x {n} matrix, one row per place")
+        if any(rows[i][i] != 0 for i in range(n)):
+            raise ValueError("expected 0 on the diagonal")
+        return rows
 
 
 Geography = Annotated[

@@ -148,6 +148,8 @@ def _loc_path(loc: tuple, data: Any) -> str:
     """Dotted path of ``loc`` through the input, skipping pydantic's union tags."""
     text, cur = "", data
     for i, part in enumerate(loc):
+        if isinstance(cur, dict) and part in (cur.get("dist"), cur.get("kind")):
+            continue  # the tag pydantic puts in the path of a tagged union
         if isinstance(cur, dict) and _has_key(cur, part):
             key = _key(cur, part)
             text += f".{key}" if text else str(key)

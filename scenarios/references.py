@@ -168,4 +168,12 @@ def _scripted(s: Scenario) -> Problem | None:
                 return problem
         elif s.uses_places and not s.districts[inc.district].zones:
             return f"{path}.location", "give a place: the district has no zones to draw one from"
+        if inc.transport:
+            if not s.hospitals:
+                return f"{path}.transport", "a patient is transported but the scenario has no hospitals"
+            carriers = {c for t, u in s.unit_types.items() if u.transports for c in s.capabilities(t)}
+            if not carriers & set(s.incident_types[inc.type].required_units):
+                return f"{path}.transport", (
+                    f"a patient is transported but no unit type required by {inc.type!r} "
+                    "has transports: true")
     return None

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from scenarios.base import Duration, Point, PositiveDuration, Strict, reference_error
-from scenarios.distributions import ZERO, Distribution
+from scenarios.distributions import ZERO, Distribution, OptionalDistribution
 from scenarios.geography import Geography, Matrix
 
 SCHEMA_VERSION = 1
@@ -194,7 +194,7 @@ class DispatchCentre(Strict):
     call_takers: PositiveInt | None = None
     answer: Distribution = ZERO
     processing: Distribution = ZERO
-    patience: Distribution | None = None
+    patience: OptionalDistribution = None
 
 
 class PolicySpec(Strict):

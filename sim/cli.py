@@ -21,7 +21,7 @@ PLUGINS = ("experiments.cli", "analysis.cli")
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise InputError(message, source=self.prog)
+        raise InputError(message, source=None if self.prog == "anjeon" else self.prog)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,9 +87,12 @@ def _add_run(sub) -> None:
 def _run(args: argparse.Namespace) -> int:
     import sim
 
+    if args.out is not None:
+        check_out_dir(args.out, "--out")
     result = sim.run(args.scenario, policy=args.policy, seed=args.seed,
                      replication=args.replication, until=args.until, days=args.days)
     out = args.out or Path("out") / _slug(result.meta["scenario"])
+    check_out_dir(out, "--out")
     result.write(out)
     if args.json:
         print(json.dumps(result.summary(), indent=2))
@@ -100,12 +103,22 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_out_dir(out: Path, flag: str) -> None:
+    """Fail early (InputError) when ``out`` cannot become a directory of results."""
+    for p in (out, *out.parents):
+        if p.exists():
+            if not p.is_dir():
+                where = "exists and is not a directory" if p == out else f"{p} is not a directory"
+                raise InputError(f"{out}: {where}", flag)
+            break
+
+
 def print_summary(meta: dict[str, Any], out: Path | None = None) -> None:
     """Print a run's summary (from run.json) as rich tables."""
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     s = meta["summary"]
     days = (meta["until_min"] - meta["warmup_min"]) / 1440
     console.print(f"[bold]{_esc(meta['scenario'])}[/]  policy {_esc(meta['policy']['dispatch'])}  "

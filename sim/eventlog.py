@@ -29,6 +29,7 @@ class EventKind(StrEnum):
     UNIT_AVAILABLE = "unit_available"
     INCIDENT_CLEARED = "incident_cleared"
     INCIDENT_UNSERVED = "incident_unserved"
+    REQUEST_EXPIRED = "request_expired"
     RUN_END = "run_end"
 
 

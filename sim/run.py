@@ -91,9 +91,9 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
     for label, value in (("--seed", seed), ("--replication", replication)):
         if not isinstance(value, int) or value < 0:
             raise InputError(f"expected a non-negative integer, got {value!r}", label)
-    if until is not None and not 0 < until <= world.horizon_min:
-        raise InputError(f"expected 0 < until <= horizon ({world.horizon_min:g} min), got {until}",
-                         "--until")
+    if until is not None and not world.warmup_min < until <= world.horizon_min:
+        raise InputError(f"expected warm-up ({world.warmup_min:g} min) < until <= horizon "
+                         f"({world.horizon_min:g} min), got {until:g}", "--until")
     started = time.perf_counter()
     model = Simulation(world, pol, seed, replication, until=until, log_events=log_events).run()
     columns = model.tables()
