@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
-from scipy.special import ndtr, ndtri
+from scipy.stats import truncnorm
 
 from scenarios.base import Duration, PositiveDuration, Strict
 
@@ -86,9 +86,10 @@ class Gamma(_MeanSd):
 
 
 class TruncatedNormal(_Dist):
-    """Normal(mean, sd) restricted to [low, high], sampled by inverse CDF.
+    """Normal(mean, sd) restricted to [low, high], sampled by inverse CDF (``scipy.stats.truncnorm``).
 
-    ``high`` left out (or null) means no upper bound.
+    ``high`` left out (or null) means no upper bound. scipy works in log
+    space in the tails, so intervals far from the mean stay accurate.
     """
 
     dist: Literal["truncated_normal"]
@@ -99,31 +100,26 @@ class TruncatedNormal(_Dist):
 
     @model_validator(mode="after")
     def _ordered(self) -> TruncatedNormal:
-        if self._high <= self.low:
-            raise ValueError(f"high must exceed low, got low={self.low:g}, high={self._high:g}")
-        if self._cdf(self._high) - self._cdf(self.low) < 1e-12:
+        high = math.inf if self.high is None else self.high
+        if high <= self.low:
+            raise ValueError(f"high must exceed low, got low={self.low:g}, high={high:g}")
+        if not math.isfinite(self.mean_min):
             raise ValueError("[low, high] holds no probability mass of this normal")
         return self
 
-    @property
-    def _high(self) -> float:
-        return math.inf if self.high is None else self.high
-
-    def _cdf(self, x: float) -> float:
-        return float(ndtr((x - self.mean) / self.sd))
+    def _bounds(self) -> tuple[float, float]:
+        high = math.inf if self.high is None else self.high
+        return (self.low - self.mean) / self.sd, (high - self.mean) / self.sd
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # noqa: D102
-        a, b = self._cdf(self.low), self._cdf(self._high)
-        x = self.mean + self.sd * ndtri(a + rng.random(size) * (b - a))
-        return np.clip(x, self.low, self._high)
+        a, b = self._bounds()
+        x = truncnorm.ppf(rng.random(size), a, b, loc=self.mean, scale=self.sd)
+        return np.clip(x, self.low, math.inf if self.high is None else self.high)
 
     @property
     def mean_min(self) -> float:  # noqa: D102
-        alpha = (self.low - self.mean) / self.sd
-        beta = (self._high - self.mean) / self.sd
-        z = float(ndtr(beta) - ndtr(alpha))
-        pdf = lambda v: 0.0 if math.isinf(v) else math.exp(-v * v / 2) / math.sqrt(2 * math.pi)  # noqa: E731
-        return self.mean + self.sd * (pdf(alpha) - pdf(beta)) / z
+        a, b = self._bounds()
+        return float(truncnorm.mean(a, b, loc=self.mean, scale=self.sd))
 
 
 class Uniform(_Dist):

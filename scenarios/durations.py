@@ -39,7 +39,10 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected {_EXAMPLES}, got {value!r}")
     if isinstance(value, int | float):
-        minutes = float(value)
+        try:
+            minutes = float(value)
+        except OverflowError:
+            raise ValueError(f"a duration must be finite, got {len(str(value))} digits") from None
     elif isinstance(value, str):
         minutes = _parse_text(value)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -46,7 +47,7 @@ class GridRoads(_Roads):
 
     @model_validator(mode="after")
     def _fits(self) -> GridRoads:
-        nx, ny = (int(s / self.spacing_km) + 1 for s in self.size_km)
+        nx, ny = (math.floor(s / self.spacing_km + 1e-9) + 1 for s in self.size_km)  # as the builder
         if nx < 2 or ny < 2:
             raise ValueError("spacing_km must be smaller than both sides of size_km")
         if nx * ny > 250_000:

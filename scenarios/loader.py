@@ -226,7 +226,11 @@ def override(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 of the scenario's canonical JSON form (independent of file layout)."""
+    """SHA-256 of the scenario's canonical JSON form (independent of file layout).
+
+    Mapping order is kept: the order of districts, stations, types... sets
+    their indices, which the random draws depend on.
+    """
     doc = scenario.model_dump(mode="json", by_alias=True)
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(doc, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()

@@ -135,10 +135,13 @@ def _demand(s: Scenario) -> Problem | None:
                     "incident type", k, s.incident_types
                 )
     if s.uses_places:
-        for district, rates in dm.rates_per_hr.items():
-            if any(rates.values()) and not s.districts[district].zones:
-                return f"districts.{district}.zones", (
-                    "a district with demand needs zones (place: weight) with matrix geography"
+        for name, d in s.districts.items():
+            own = any(v > 0 for v in dm.rates_per_hr.get(name, {}).values())
+            per_capita = d.population > 0 and any(v > 0 for v in dm.per_1000_per_day.values())
+            if (own or per_capita) and not any((d.zones or {}).values()):
+                return f"districts.{name}.zones", (
+                    "a district with demand needs zones (place: weight, not all zero) "
+                    "with matrix geography"
                 )
     has_rate = dm.scale > 0 and (
         any(v > 0 for r in dm.rates_per_hr.values() for v in r.values())

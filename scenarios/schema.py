@@ -56,6 +56,16 @@ class District(Strict):
     boundary: Annotated[list[Point], Field(min_length=3)] | None = None
     zones: dict[str, NonNegativeFloat] | None = None
 
+    @field_validator("boundary")
+    @classmethod
+    def _has_area(cls, poly: list[tuple[float, float]] | None) -> list[tuple[float, float]] | None:
+        if poly is not None:
+            ring = zip(poly, poly[1:] + poly[:1], strict=True)
+            twice = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in ring)
+            if abs(twice) / 2 < 1e-9:
+                raise ValueError("the boundary polygon encloses no area")
+        return poly
+
 
 class Station(Strict):
     """A station (119 safety centre, city headquarters, enterprise brigade)."""
@@ -148,8 +158,8 @@ class Surge(Strict):
     start: Duration
     end: PositiveDuration
     multiplier: NonNegativeFloat
-    districts: list[str] | None = None
-    incident_types: list[str] | None = None
+    districts: Annotated[list[str], Field(min_length=1)] | None = None
+    incident_types: Annotated[list[str], Field(min_length=1)] | None = None
     label: str = ""
 
     @model_validator(mode="after")

@@ -199,11 +199,15 @@ def sample_in_polygon(poly: np.ndarray, n: int, rng: np.random.Generator) -> np.
     lo, hi = poly.min(axis=0), poly.max(axis=0)
     out = np.empty((n, 2))
     filled = 0
-    while filled < n:
+    for _ in range(100_000):
+        if filled >= n:
+            break
         batch = max(64, 2 * (n - filled))
         pts = lo + (hi - lo) * rng.random((batch, 2))
         ok = pts[points_in_polygon(pts[:, 0], pts[:, 1], poly)]
         take = min(len(ok), n - filled)
         out[filled:filled + take] = ok[:take]
         filled += take
+    else:
+        raise RuntimeError(f"could not place points inside polygon {poly.tolist()}: is its area tiny?")
     return out

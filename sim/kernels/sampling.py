@@ -51,7 +51,8 @@ def categorical(weights: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndar
     Raises
     ------
     ValueError
-        On negative weights, a used row with zero total weight, or u outside [0, 1).
+        On negative or non-finite weights, a used row with zero total weight,
+        a row index out of range, or u outside [0, 1) (NaN included).
     """
     w = np.asarray(weights, dtype=np.float64)
     rows = np.ascontiguousarray(rows, dtype=np.int64)
@@ -60,10 +61,12 @@ def categorical(weights: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndar
         raise ValueError(
             f"weights must be 2-D and rows, u of one length; got {w.shape}, {rows.shape}, {u.shape}"
         )
-    if (w < 0).any():
-        raise ValueError("weights must be non-negative")
-    if u.size and (u.min() < 0 or u.max() >= 1):
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("weights must be finite and non-negative")
+    if not ((u >= 0) & (u < 1)).all():
         raise ValueError("u must lie in [0, 1)")
+    if rows.size and (rows.min() < 0 or rows.max() >= w.shape[0]):
+        raise ValueError(f"rows must index the {w.shape[0]} weight rows")
     cum = np.cumsum(w, axis=1)
     if rows.size and (cum[np.unique(rows), -1] <= 0).any():
         raise ValueError("a row that is drawn from has zero total weight")

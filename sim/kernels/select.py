@@ -78,7 +78,8 @@ def _choose_kernel(cands, status, max_status, loc, row_of, rows, dest, speed, tu
                    out, out_min):
     """Pick up to ``k`` units among ``cands`` by (group, expected arrival, unit index).
 
-    cands : int64[m] unit indices able to do the job (one capability).
+    cands : int64[m] unit indices able to do the job (one capability), ascending and
+        unique: ties are broken by position, hence by unit index.
     status : int8[n_units]; a unit is eligible when status <= max_status
         (0 = at station, 1 = returning). Turnout is added for status 0 only.
     loc : int64[n_units] current location of each unit.
@@ -152,7 +153,7 @@ def choose_units(cands: np.ndarray, status: np.ndarray, max_status: int, loc: np
     """
     if k < 0:
         raise ValueError(f"k must be non-negative, got {k}")
-    cands = np.ascontiguousarray(cands, dtype=np.int64)
+    cands = np.unique(np.asarray(cands, dtype=np.int64))  # sorted, unique: ties go to the lower index
     ok = status[cands] <= max_status
     if (row_of[loc[cands[ok]]] < 0).any():
         raise ValueError("an eligible candidate's location has no travel-time row")

@@ -1,0 +1,48 @@
+"""Reference for sim.kernels.select: sort every usable candidate by its key and take the first k."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def select_k(group, value, k: int) -> np.ndarray:
+    """Positions of the ``k`` smallest ``(group, value, position)`` keys, skipping ``value == inf``."""
+    keys = []
+    for i in range(len(group)):
+        v = float(value[i])
+        if v == math.inf:
+            continue
+        keys.append((int(group[i]), v, i))
+    keys.sort()
+    return np.array([i for _, _, i in keys[:k]], dtype=np.int64)
+
+
+def unit_minutes(u: int, status, loc, row_of, rows, dest: int, speed, turnout) -> float:
+    """Expected minutes until unit ``u`` reaches ``dest``: travel / speed, plus turnout from the station."""
+    t = float(rows[int(row_of[int(loc[u])])][int(dest)]) / float(speed[u])
+    if int(status[u]) == 0:
+        t += float(turnout[u])
+    return t
+
+
+def choose_units(cands, status, max_status: int, loc, row_of, rows, dest: int, speed, turnout,
+                 group, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``k`` eligible, reachable units, best ``(group, expected minutes, unit index)`` first.
+
+    A unit is eligible when ``status <= max_status``; turnout is added for status 0 (at station);
+    an infinite expected time (unreachable) excludes it.
+    """
+    keyed = []
+    for u in (int(c) for c in cands):
+        if int(status[u]) > max_status:
+            continue
+        t = unit_minutes(u, status, loc, row_of, rows, dest, speed, turnout)
+        if t == math.inf:
+            continue
+        keyed.append((int(group[u]), t, u))
+    keyed.sort()
+    best = keyed[:k]
+    return (np.array([u for _, _, u in best], dtype=np.int64),
+            np.array([t for _, t, _ in best], dtype=np.float64))

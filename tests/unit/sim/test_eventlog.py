@@ -1,0 +1,79 @@
+"""Event log: append-only rows of (t, code, incident, unit), compacted into arrays, details by seq."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import numpy.testing as npt
+
+from sim.eventlog import CODE, KINDS, DetailCache, EventKind, EventLog
+
+
+def test_codes_are_positions_of_the_kinds():
+    assert [CODE[k] for k in KINDS] == list(range(len(KINDS)))
+    assert KINDS[0] is EventKind.CALL_RECEIVED and KINDS[-1] is EventKind.RUN_END
+    assert EventKind.UNIT_DISPATCHED == "unit_dispatched"
+
+
+def test_rows_and_details_survive_compaction_in_order():
+    log = EventLog()
+    emit = log.emitter()
+    log.add(0.0, EventKind.CALL_RECEIVED, incident=0)
+    emit((1.5, CODE[EventKind.UNIT_DISPATCHED], 0, 3))
+    log.compact()
+    log.add(2.25, EventKind.UNIT_ARRIVED, incident=0, unit=3, detail={"b": 2, "a": 1})
+    log.compact()
+    log.compact()                                               # nothing pending: no-op
+    log.add(9.0, EventKind.RUN_END, detail='{"x": 1}')
+    assert len(log) == 4
+    a = log.arrays()
+    npt.assert_array_equal(a["t_min"], [0.0, 1.5, 2.25, 9.0])
+    npt.assert_array_equal(a["seq"], [0, 1, 2, 3])
+    npt.assert_array_equal(a["code"], [CODE[EventKind.CALL_RECEIVED], CODE[EventKind.UNIT_DISPATCHED],
+                                       CODE[EventKind.UNIT_ARRIVED], CODE[EventKind.RUN_END]])
+    npt.assert_array_equal(a["incident"], [0, 0, 0, -1])
+    npt.assert_array_equal(a["unit"], [-1, 3, 3, -1])
+    assert a["detail"] == [None, None, '{"a": 1, "b": 2}', '{"x": 1}']
+    assert a["seq"].dtype == np.int64 and a["unit"].dtype == np.int64
+
+
+def test_arrays_twice_give_the_same_table():
+    log = EventLog()
+    for i in range(5):
+        log.add(float(i), EventKind.CALL_RECEIVED, incident=i)
+    first = log.arrays()
+    second = log.arrays()
+    for key in ("t_min", "seq", "code", "incident", "unit"):
+        npt.assert_array_equal(first[key], second[key])
+
+
+def test_disabled_log_records_nothing():
+    log = EventLog(enabled=False)
+    log.add(1.0, EventKind.CALL_RECEIVED, incident=0, detail={"a": 1})
+    log.emitter()((2.0, 0, 1, -1))
+    assert len(log) == 0
+    a = log.arrays()
+    assert a["t_min"].shape == (0,) and a["detail"] == []
+
+
+def test_times_keep_full_precision():
+    log = EventLog()
+    t = 1234.567890123456789
+    log.add(t, EventKind.CALL_RECEIVED, incident=2**40)
+    a = log.arrays()
+    assert a["t_min"][0] == t and a["incident"][0] == 2**40
+
+
+def test_detail_cache_serialises_once_per_key():
+    cache = DetailCache()
+    calls = []
+
+    def make():
+        calls.append(1)
+        return {"hospital": 2, "a": [1, 2]}
+
+    first = cache(("h", 2), make)
+    second = cache(("h", 2), make)
+    assert first == second == json.dumps({"a": [1, 2], "hospital": 2}, sort_keys=True)
+    assert len(calls) == 1
