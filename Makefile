@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/anjeon run ansan --days 30 --seed 1 --out $(DEMO_OUT)
+	$(BIN)/anjeon report $(DEMO_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,7 +13,8 @@ def measured(incidents: pd.DataFrame) -> pd.DataFrame:
     return incidents.loc[~incidents["in_warmup"]] if "in_warmup" in incidents else incidents
 
 
-def response_stats(incidents: pd.DataFrame, by: str | None = "priority") -> pd.DataFrame:
+def response_stats(incidents: pd.DataFrame, by: str | None = "priority",
+                   extra_quantiles: tuple[float, ...] = ()) -> pd.DataFrame:
     """Response-time statistics (minutes) of incidents reached by a unit.
 
     Parameters
@@ -22,33 +23,84 @@ def response_stats(incidents: pd.DataFrame, by: str | None = "priority") -> pd.D
         The incidents table of a run (warm-up rows are dropped here).
     by : str or None
         Column to group by, or None for one overall row.
+    extra_quantiles : tuple of float
+        More quantiles to report, e.g. ``(0.95,)`` adds a column ``p95``.
 
     Returns
     -------
     DataFrame
-        Columns n, reached, mean, median, p90, within_target. ``within_target``
-        is the share of incidents reached within their target among those that
-        were not abandoned and not still waiting at the end; incidents that
-        were never reached count as missed.
+        Columns n, reached, mean, median, p90, within_target (then one column
+        per extra quantile). ``within_target`` is the share of incidents
+        reached within their target among those that were not abandoned and
+        not still waiting at the end; incidents that were never reached count
+        as missed. Groups without incidents are left out.
     """
-    df = measured(incidents)
-    groups = [("all", df)] if by is None else list(df.groupby(by, sort=True))
+    return _stats(measured(incidents), by, extra_quantiles)
+
+
+def _stats(df: pd.DataFrame, by: str | None, extra_quantiles: tuple[float, ...],
+           flags: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """:func:`response_stats` of already measured rows (``flags``: their :func:`_target_flags`)."""
+    response = df["response_min"].to_numpy(np.float64)
+    hit, counted = flags if flags is not None else _target_flags(df)
     rows = []
-    for key, g in groups:
-        reached = g["response_min"].dropna()
-        counted = g[(g["status"] != "abandoned")
-                    & ~((g["status"] == "open_at_end") & g["response_min"].isna())]
-        hit = (counted["response_min"] <= counted["target_min"]).sum()
-        rows.append({
-            (by or "group"): key,
-            "n": len(g),
-            "reached": len(reached),
-            "mean": reached.mean() if len(reached) else np.nan,
-            "median": reached.median() if len(reached) else np.nan,
-            "p90": reached.quantile(0.9) if len(reached) else np.nan,
-            "within_target": hit / len(counted) if len(counted) else np.nan,
-        })
+    for key, idx in _group_positions(df, by):
+        r = response[idx]
+        reached = r[~np.isnan(r)]
+        n_counted = counted[idx].sum()
+        row = {(by or "group"): key, "n": len(idx), "reached": len(reached),
+               "mean": reached.sum() / len(reached) if len(reached) else np.nan,
+               "median": np.median(reached) if len(reached) else np.nan,
+               "p90": np.quantile(reached, 0.9) if len(reached) else np.nan,
+               "within_target": hit[idx].sum() / n_counted if n_counted else np.nan}
+        for q in extra_quantiles:
+            row[f"p{round(100 * q):d}"] = np.quantile(reached, q) if len(reached) else np.nan
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _group_positions(df: pd.DataFrame, by: str | None) -> list[tuple[Any, np.ndarray]]:
+    """(key, row positions) per group, in the order of ``df.groupby(by, sort=True)``.
+
+    One groupby pass plus numpy slicing: per-group pandas calls cost about a
+    millisecond each, which adds up over the districts and runs of a sweep
+    (benchmarks/report.py).
+    """
+    if by is None:
+        return [("all", np.arange(len(df)))]
+    gb = df.groupby(by, sort=True, observed=True)
+    sizes = gb.size()
+    if not len(sizes):
+        return []
+    codes = gb.ngroup().to_numpy()
+    rows = np.flatnonzero(codes >= 0)            # -1: a missing key, which groupby leaves out
+    order = rows[np.argsort(codes[rows], kind="stable")]
+    return list(zip(sizes.index, np.split(order, np.cumsum(sizes.to_numpy())[:-1]), strict=True))
+
+
+def _target_flags(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per incident: reached within target, and counted in the share (see :func:`within_target`)."""
+    status = df["status"].astype(str).to_numpy()
+    response = df["response_min"].to_numpy(np.float64)
+    counted = (status != "abandoned") & ~((status == "open_at_end") & np.isnan(response))
+    return counted & (response <= df["target_min"].to_numpy(np.float64)), counted
+
+
+def within_target(incidents: pd.DataFrame) -> float:
+    """Share reached within target, among incidents neither abandoned nor still waiting at the end.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Incident rows (already restricted to the measured ones).
+
+    Returns
+    -------
+    float
+        The share in [0, 1], NaN when no incident counts.
+    """
+    hit, counted = _target_flags(incidents)
+    return float(hit.sum() / counted.sum()) if counted.any() else np.nan
 
 
 def status_counts(incidents: pd.DataFrame) -> dict[str, int]:
@@ -101,8 +153,12 @@ def run_metrics(incidents: pd.DataFrame, units: pd.DataFrame) -> dict[str, float
     ``open_at_end``, ``mean_response_min``, ``median_response_min``,
     ``p90_response_min``, ``within_target``, then ``p<k>_mean_response_min`` and
     ``p<k>_within_target`` per priority k, and ``utilization_<kind>`` per unit
-    kind. Values are floats (NaN where undefined). New keys may be added;
-    existing ones keep their meaning.
+    kind. Issue #4 added ``p95_response_min``, ``answer_delay_mean_min``,
+    ``dispatch_delay_mean_min`` (see :func:`delay_stats`),
+    ``worst_district_mean_response_min``, ``district_spread_min``,
+    ``district_gini`` (see :func:`equity`) and ``n_units`` (fleet size).
+    Values are floats (NaN where undefined). New keys may be added; existing
+    ones keep their meaning.
     """
     out: dict[str, float] = {"n_incidents": float(len(measured(incidents)))}
     out.update({k: float(v) for k, v in status_counts(incidents).items()})
@@ -114,4 +170,173 @@ def run_metrics(incidents: pd.DataFrame, units: pd.DataFrame) -> dict[str, float
         out[f"p{row['priority']}_within_target"] = float(row["within_target"])
     for row in utilisation_by_kind(units).to_dict("records"):
         out[f"utilization_{row['kind']}"] = float(row["utilization"])
+    out.update(_more_metrics(incidents, units))
     return out
+
+
+def _more_metrics(incidents: pd.DataFrame, units: pd.DataFrame) -> dict[str, float]:
+    """Keys added by issue #4: p95, delays, equity across districts, fleet size."""
+    df = measured(incidents)
+    reached = df["response_min"].dropna()
+    delays = delay_stats(incidents).set_index("delay")
+    eq = equity(incidents)
+    return {
+        "p95_response_min": float(reached.quantile(0.95)) if len(reached) else np.nan,
+        "answer_delay_mean_min": float(delays.loc["call_to_answer", "mean"]),
+        "dispatch_delay_mean_min": float(delays.loc["answer_to_dispatch", "mean"]),
+        "worst_district_mean_response_min": float(eq["worst_mean_min"]),
+        "district_spread_min": float(eq["spread_min"]),
+        "district_gini": float(eq["gini"]),
+        "n_units": float(len(units)),
+    }
+
+
+#: Delays of call handling: name -> (from column, to column).
+DELAYS = {
+    "call_to_answer": ("t_call_min", "t_answer_min"),
+    "answer_to_dispatch": ("t_answer_min", "t_dispatch_min"),
+    "call_to_dispatch": ("t_call_min", "t_dispatch_min"),
+    "dispatch_to_arrival": ("t_dispatch_min", "t_first_arrival_min"),
+}
+
+
+def delay_stats(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Call-handling delays (minutes) of measured incidents.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        The incidents table of a run (warm-up rows are dropped here).
+
+    Returns
+    -------
+    DataFrame
+        One row per delay of :data:`DELAYS` (``call_to_answer``: waiting for a
+        call-taker; ``answer_to_dispatch``: call processing plus any wait for a
+        free unit; ``call_to_dispatch``; ``dispatch_to_arrival``: turnout and
+        travel of the first unit) with columns delay, n, mean, median, p90,
+        p95. Incidents whose later event did not happen are left out of that
+        delay (they are counted by :func:`status_counts`).
+    """
+    df = measured(incidents)
+    rows = []
+    for name, (a, b) in DELAYS.items():
+        rows.append({"delay": name, **_describe((df[b] - df[a]).dropna())})
+    return pd.DataFrame(rows)
+
+
+def _describe(d: pd.Series) -> dict[str, float]:
+    if not len(d):
+        return {"n": 0, "mean": np.nan, "median": np.nan, "p90": np.nan, "p95": np.nan}
+    return {"n": len(d), "mean": d.mean(), "median": d.median(), "p90": d.quantile(0.9),
+            "p95": d.quantile(0.95)}
+
+
+def first_unit_tier(incidents: pd.DataFrame, assignments: pd.DataFrame) -> pd.Series:
+    """Tier (district / city / enterprise ...) of the first unit on scene, per incident.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        The incidents table.
+    assignments : DataFrame
+        The assignments table (``incident_id``, ``tier``, ``t_arrive_min``).
+
+    Returns
+    -------
+    Series
+        Aligned with ``incidents``; missing where no unit arrived.
+    """
+    arrived = assignments.dropna(subset=["t_arrive_min"]).sort_values(["t_arrive_min", "incident_id"])
+    first = arrived.drop_duplicates("incident_id").set_index("incident_id")["tier"].astype(str)
+    return pd.Series(incidents["incident_id"].map(first).to_numpy(), index=incidents.index, name="tier")
+
+
+def response_by(incidents: pd.DataFrame, assignments: pd.DataFrame | None = None,
+                groups: tuple[str, ...] = ("priority", "kind", "district", "tier")) -> pd.DataFrame:
+    """Response statistics for several groupings in one long table.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        The incidents table.
+    assignments : DataFrame, optional
+        Needed for the ``tier`` grouping (tier of the first unit on scene);
+        without it that grouping is skipped.
+    groups : tuple of str
+        Groupings, in order.
+
+    Returns
+    -------
+    DataFrame
+        Columns grouping, group (as text), then those of :func:`response_stats`
+        with ``p95``.
+    """
+    frames = []
+    df = measured(incidents)
+    flags = _target_flags(df)
+    for by in groups:
+        if by == "tier":
+            if assignments is None or not len(assignments):
+                continue
+            df = df.assign(tier=first_unit_tier(df, assignments))
+        if by not in df:
+            continue
+        t = _stats(df, by, (0.95,), flags).rename(columns={by: "group"})
+        frames.append(t.assign(grouping=by, group=t["group"].astype(str)))
+    if not frames:
+        return pd.DataFrame(columns=["grouping", "group"])
+    out = pd.concat(frames, ignore_index=True)
+    return out[["grouping", *[c for c in out.columns if c != "grouping"]]]
+
+
+def gini(values: np.ndarray | pd.Series) -> float:
+    """Gini coefficient of non-negative values (0: all equal; near 1: one value holds all).
+
+    Parameters
+    ----------
+    values : array-like of float
+        NaN values are ignored.
+
+    Returns
+    -------
+    float
+        ``sum_ij |x_i - x_j| / (2 n^2 mean)``; NaN with no values, 0 when all are 0.
+    """
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return np.nan
+    if x.sum() == 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float(np.sum((2 * ranks - n - 1) * x) / (n * x.sum()))
+
+
+def equity(incidents: pd.DataFrame) -> dict[str, Any]:
+    """Equity of mean response across districts.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        The incidents table (warm-up rows are dropped here).
+
+    Returns
+    -------
+    dict
+        ``worst_district`` and ``worst_mean_min`` (highest mean response),
+        ``best_district`` and ``best_mean_min``, ``spread_min`` (worst - best),
+        ``gini`` (of the districts' mean responses, each district weighing
+        the same) and ``districts`` (how many had a reached incident).
+    """
+    table = response_stats(incidents, by="district").dropna(subset=["mean"]) if "district" in incidents \
+        else pd.DataFrame(columns=["district", "mean"])
+    if not len(table):
+        return {"worst_district": None, "worst_mean_min": np.nan, "best_district": None,
+                "best_mean_min": np.nan, "spread_min": np.nan, "gini": np.nan, "districts": 0}
+    worst, best = table.loc[table["mean"].idxmax()], table.loc[table["mean"].idxmin()]
+    return {"worst_district": str(worst["district"]), "worst_mean_min": float(worst["mean"]),
+            "best_district": str(best["district"]), "best_mean_min": float(best["mean"]),
+            "spread_min": float(worst["mean"] - best["mean"]), "gini": gini(table["mean"]),
+            "districts": len(table)}

@@ -1,0 +1,246 @@
+"""Metrics over time: unit utilisation per kind and hospital occupancy, from a run's tables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+#: Bin widths (minutes) tried in order by :func:`choose_bin`.
+BIN_CHOICES_MIN = (15.0, 30.0, 60.0, 120.0, 240.0, 360.0, 720.0, 1440.0, 10080.0)
+
+_HOSPITAL_KINDS = ("unit_at_hospital", "handover_started", "handover_done")
+
+
+def choose_bin(span_min: float, max_bins: int = 400) -> float:
+    """The narrowest bin of :data:`BIN_CHOICES_MIN` that cuts ``span_min`` into at most ``max_bins``.
+
+    Parameters
+    ----------
+    span_min : float
+        Length of the period, in minutes.
+    max_bins : int
+        Largest number of bins wanted.
+
+    Returns
+    -------
+    float
+        Bin width in minutes.
+    """
+    for width in BIN_CHOICES_MIN:
+        if span_min / width <= max_bins:
+            return width
+    return float(np.ceil(span_min / max_bins))
+
+
+def bin_edges(start_min: float, end_min: float, bin_min: float) -> np.ndarray:
+    """Edges from ``start_min`` to ``end_min`` every ``bin_min`` (the last bin may be shorter).
+
+    Raises
+    ------
+    ValueError
+        When the period is empty or the bin width not positive.
+    """
+    if not end_min > start_min or not bin_min > 0:
+        raise ValueError(f"need start < end and a positive bin, got {start_min}, {end_min}, {bin_min}")
+    edges = np.arange(start_min, end_min, bin_min, dtype=np.float64)
+    return np.append(edges, end_min)
+
+
+def busy_per_bin(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Total time covered by intervals ``[starts, ends)`` inside each bin of ``edges``.
+
+    Uses ``B(t) = sum_{a<t} (t - a) - sum_{b<t} (t - b)``, the covered time
+    before ``t``, evaluated at the edges with sorted prefix sums: O((n + bins) log n).
+
+    Parameters
+    ----------
+    starts, ends : float64[n]
+        Interval bounds in minutes, ``ends >= starts``.
+    edges : float64[bins + 1]
+        Increasing bin edges in minutes.
+
+    Returns
+    -------
+    float64[bins]
+        Covered minutes per bin (overlapping intervals add up).
+    """
+    a, b = np.sort(np.asarray(starts, float)), np.sort(np.asarray(ends, float))
+    ca, cb = np.concatenate([[0.0], np.cumsum(a)]), np.concatenate([[0.0], np.cumsum(b)])
+    ka, kb = np.searchsorted(a, edges, side="right"), np.searchsorted(b, edges, side="right")
+    covered = (ka * edges - ca[ka]) - (kb * edges - cb[kb])
+    return np.diff(covered)
+
+
+def utilisation_over_time(assignments: pd.DataFrame, units: pd.DataFrame | None, start_min: float,
+                          end_min: float, bin_min: float | None = None) -> pd.DataFrame:
+    """Share of each unit kind's fleet busy on an assignment, per time bin.
+
+    A unit is busy from dispatch to free again (``t_dispatch_min`` to
+    ``t_free_min``; still busy at the end when ``t_free_min`` is missing), as
+    in the ``units`` table's ``busy_min``.
+
+    Parameters
+    ----------
+    assignments : DataFrame
+        The assignments table (``unit_kind``, ``t_dispatch_min``, ``t_free_min``).
+    units : DataFrame or None
+        The units table, for the number of units per kind; without it the
+        units seen in ``assignments`` are counted (idle units are then missed).
+    start_min, end_min : float
+        The period shown (normally warm-up end to the end of the run).
+    bin_min : float, optional
+        Bin width; default :func:`choose_bin`.
+
+    Returns
+    -------
+    DataFrame
+        Columns t_min (bin start), unit_kind, n_units, busy_units (mean number
+        busy over the bin), utilization (busy_units / n_units).
+    """
+    edges = bin_edges(start_min, end_min, bin_min or choose_bin(end_min - start_min))
+    width = np.diff(edges)
+    if units is not None:
+        fleet = units.groupby("kind", observed=True)["unit_id"].size()
+    else:
+        fleet = assignments.groupby("unit_kind", observed=True)["unit_id"].nunique()
+    frames = []
+    for kind, n in fleet.items():
+        rows = assignments[assignments["unit_kind"] == kind]
+        t0 = rows["t_dispatch_min"].to_numpy(float)
+        t1 = rows["t_free_min"].fillna(end_min).to_numpy(float)
+        busy = busy_per_bin(t0, np.maximum(t0, t1), edges) / width
+        frames.append(pd.DataFrame({"t_min": edges[:-1], "unit_kind": str(kind), "n_units": int(n),
+                                    "busy_units": busy, "utilization": busy / n if n else np.nan}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["t_min", "unit_kind", "n_units", "busy_units", "utilization"])
+
+
+def hospital_stays(events: pd.DataFrame) -> pd.DataFrame:
+    """Ambulance stays at hospitals, from the event log.
+
+    Parameters
+    ----------
+    events : DataFrame
+        The events table (kinds ``unit_at_hospital``, ``handover_started``,
+        ``handover_done``, whose ``detail`` holds ``{"hospital": name}``).
+
+    Returns
+    -------
+    DataFrame
+        One row per stay: incident_id, unit_id, hospital, t_arrive_min,
+        t_start_min (a bay became free), t_done_min (handover over; NaN when
+        the run ended first), wait_min (for a bay).
+    """
+    ev = events[events["kind"].isin(_HOSPITAL_KINDS)]
+    cols = ["incident_id", "unit_id", "hospital", "t_arrive_min", "t_start_min", "t_done_min", "wait_min"]
+    if not len(ev):
+        return pd.DataFrame(columns=cols)
+    key = ["incident_id", "unit_id"]
+    kind = ev["kind"].astype(str).to_numpy()
+    ev = ev.assign(incident_id=ev["incident_id"].astype("int64"), unit_id=ev["unit_id"].astype(str))
+    parts = {k: ev.loc[kind == k, [*key, "t_min"]].drop_duplicates(key) for k in _HOSPITAL_KINDS}
+    arrive = ev.loc[kind == "unit_at_hospital", [*key, "t_min", "detail"]]
+    stays = arrive.drop_duplicates(key).rename(columns={"t_min": "t_arrive_min"})
+    stays["hospital"] = _hospital_names(stays.pop("detail"))
+    for kind, col in (("handover_started", "t_start_min"), ("handover_done", "t_done_min")):
+        stays = stays.merge(parts[kind].rename(columns={"t_min": col}), on=key, how="left")
+    stays["wait_min"] = stays["t_start_min"] - stays["t_arrive_min"]
+    return stays[cols].reset_index(drop=True)
+
+
+def _hospital_names(detail: pd.Series) -> np.ndarray:
+    """Hospital name from each event's JSON detail (parsed once per distinct text)."""
+    text = detail.astype("string").fillna("{}")
+    names = {t: str(json.loads(t).get("hospital", "")) for t in text.unique()}
+    return text.map(names).to_numpy(dtype=object)
+
+
+def hospital_occupancy(stays: pd.DataFrame, start_min: float, end_min: float, bin_min: float | None = None,
+                       hospitals: Sequence[str] = ()) -> pd.DataFrame:
+    """Mean number of ambulances in handover and waiting for a bay, per hospital and time bin.
+
+    Parameters
+    ----------
+    stays : DataFrame
+        From :func:`hospital_stays`.
+    start_min, end_min : float
+        The period shown.
+    bin_min : float, optional
+        Bin width; default :func:`choose_bin`.
+    hospitals : sequence of str
+        Hospitals to include even without any stay (their series are zero).
+
+    Returns
+    -------
+    DataFrame
+        Columns t_min (bin start), hospital, in_handover, waiting.
+    """
+    edges = bin_edges(start_min, end_min, bin_min or choose_bin(end_min - start_min))
+    width = np.diff(edges)
+    frames = []
+    for name, g in _by_hospital(stays, hospitals):
+        start = g["t_start_min"].fillna(end_min).to_numpy(float)
+        done = g["t_done_min"].fillna(end_min).to_numpy(float)
+        arrive = g["t_arrive_min"].to_numpy(float)
+        frames.append(pd.DataFrame({
+            "t_min": edges[:-1], "hospital": name,
+            "in_handover": busy_per_bin(start, np.maximum(start, done), edges) / width,
+            "waiting": busy_per_bin(arrive, np.maximum(arrive, start), edges) / width}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["t_min", "hospital", "in_handover", "waiting"])
+
+
+def _by_hospital(stays: pd.DataFrame, hospitals: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:
+    """Stays per hospital, sorted by name, with an empty frame for each listed hospital without any."""
+    groups = {str(k): g for k, g in stays.groupby("hospital", sort=True)}
+    for name in hospitals:
+        groups.setdefault(str(name), stays.iloc[:0])
+    return sorted(groups.items())
+
+
+def hospital_summary(stays: pd.DataFrame, start_min: float, end_min: float,
+                     hospitals: Sequence[str] = ()) -> pd.DataFrame:
+    """Per hospital: handovers per day, waits for a bay and the peak number in handover.
+
+    Parameters
+    ----------
+    stays : DataFrame
+        From :func:`hospital_stays`.
+    start_min, end_min : float
+        Only stays that began inside this period count (warm-up excluded).
+    hospitals : sequence of str
+        Hospitals to list even without any stay (0 arrivals).
+
+    Returns
+    -------
+    DataFrame
+        Columns hospital, arrivals, per_day, mean_wait_min, p90_wait_min,
+        peak_in_handover, unfinished (still at hospital at the end).
+    """
+    days = (end_min - start_min) / 1440.0
+    inside = stays[(stays["t_arrive_min"] >= start_min) & (stays["t_arrive_min"] < end_min)]
+    rows = []
+    for name, g in _by_hospital(inside, hospitals):
+        wait = g["wait_min"].dropna()
+        rows.append({"hospital": name, "arrivals": len(g), "per_day": len(g) / days if days > 0 else np.nan,
+                     "mean_wait_min": wait.mean() if len(wait) else np.nan,
+                     "p90_wait_min": wait.quantile(0.9) if len(wait) else np.nan,
+                     "peak_in_handover": _peak(g["t_start_min"], g["t_done_min"]),
+                     "unfinished": int(g["t_done_min"].isna().sum())})
+    return pd.DataFrame(rows, columns=["hospital", "arrivals", "per_day", "mean_wait_min", "p90_wait_min",
+                                       "peak_in_handover", "unfinished"])
+
+
+def _peak(starts: pd.Series, ends: pd.Series) -> int:
+    """Largest number of intervals open at once (an end at t closes before a start at t)."""
+    s = starts.dropna().to_numpy(float)
+    if not len(s):
+        return 0
+    e = ends[starts.notna()].fillna(np.inf).to_numpy(float)
+    times = np.concatenate([s, e])
+    steps = np.concatenate([np.ones(len(s)), -np.ones(len(e))])
+    order = np.lexsort((steps, times))
+    return int(np.cumsum(steps[order]).max())
