@@ -52,6 +52,8 @@ class DispatchCentre(mesa.Agent):
         self.preference = getattr(policy, "preference", None)
         #: per incident type, the (capability, count) pairs it requires
         self.wanted = [[(c, int(n)) for c, n in enumerate(row) if n] for row in w.type_required]
+        #: per incident type, the required (capability, count) pairs no unit of the fleet has
+        self.lacking = [[(c, n) for c, n in want if not model.fleet.exists[c]] for want in self.wanted]
         self._out = np.empty(max(1, int(w.type_required.max(initial=1))), dtype=np.int64)
         self._out_min = np.empty(len(self._out))
         self.process = model.env.process(self._arrivals())
@@ -74,7 +76,7 @@ class DispatchCentre(mesa.Agent):
         if self.unlimited and book.answer[i] == 0 and book.processing[i] == 0:
             book.t_answer[i] = now  # answered and decided at once: skip the call-taking steps
             m.emit((now, _ANSWERED, i, -1))
-            self._dispatch(i)
+            self._dispatch(i, now)
         elif self.unlimited:
             self._answer(i)
         elif self.free_takers > 0:
@@ -127,25 +129,25 @@ class DispatchCentre(mesa.Agent):
                 self._answer(nxt)
             else:
                 self.free_takers += 1
-        self._dispatch(i)
+        self._dispatch(i, self.model.env.now)
 
     # -- dispatching ------------------------------------------------------------
-    def _dispatch(self, i: int) -> None:
+    def _dispatch(self, i: int, now: float) -> None:
         m = self.model
         book, fleet = m.book, m.fleet
-        need = list(book.required[book.kind[i]])
+        kind = book.kind[i]
+        need = list(book.required[kind])
         book.need[i] = need
-        for c, n in self.wanted[book.kind[i]]:
-            if not fleet.exists[c]:
-                need[c] = 0
-                book.shortfall[i] += n
+        for c, n in self.lacking[kind]:
+            need[c] = 0
+            book.shortfall[i] += n
         total = book.need_total[i] = sum(need)
-        for c, n in self.wanted[book.kind[i]]:
+        for c, n in self.wanted[kind]:
             if need[c] and fleet.free_count[c] > 0:
                 for u in self._choose(i, c, n):
-                    self._send(u, i, c)
+                    self._send(u, i, c, now)
         if book.need_total[i]:
-            self._enqueue(i, need)
+            self._enqueue(i, need, now)
         elif total == 0 and book.n_assigned[i] == 0:
             self._unserved(i, "no unit in the fleet has the required capability")
 
@@ -155,7 +157,7 @@ class DispatchCentre(mesa.Agent):
         fleet, book = m.fleet, m.book
         moving = fleet.refresh_returning() if fleet.returning else ()
         if self.preference is not None:
-            rows = m.travel.rows_for(moving) if moving else m.travel.rows_for(())
+            rows = m.travel.rows_for(moving)
             if rows is not None:
                 group = self.preference(book.district[i], book.kind[i], book.priority[i])
                 n = _choose_kernel(fleet.cap_units[c], fleet.status, fleet.max_status, fleet.loc,
@@ -182,10 +184,10 @@ class DispatchCentre(mesa.Agent):
             raise RuntimeError(f"dispatch policy returned {picked.tolist()} for k={k}")
         return units[picked].tolist()
 
-    def _book(self, u: int, i: int, c: int) -> None:
+    def _book(self, u: int, i: int, c: int, now: float) -> None:
         """Record that unit ``u`` goes to incident ``i`` for capability ``c``. Mutates state."""
         m = self.model
-        book, unit, now = m.book, m.fleet.units[u], m.env.now
+        book, unit = m.book, m.fleet.units[u]
         book.need[i][c] -= 1
         book.need_total[i] -= 1
         book.n_assigned[i] += 1
@@ -197,17 +199,17 @@ class DispatchCentre(mesa.Agent):
         m.fleet.transition(u, BUSY)
         m.emit((now, _DISPATCHED, i, u))
 
-    def _send(self, u: int, i: int, c: int) -> None:
+    def _send(self, u: int, i: int, c: int, now: float) -> None:
         fleet = self.model.fleet
         unit = fleet.units[u]
         unit.from_station = fleet.state[u] == AT_STATION
         if not unit.from_station:
             fleet.loc[u] = fleet.position_now(u)
             fleet.returning.discard(u)
-        self._book(u, i, c)
+        self._book(u, i, c, now)
         unit.send(i)
 
-    def _enqueue(self, i: int, need: list[int]) -> None:
+    def _enqueue(self, i: int, need: list[int], now: float) -> None:
         m = self.model
         book = m.book
         key = (book.priority[i], i)
@@ -219,7 +221,7 @@ class DispatchCentre(mesa.Agent):
             caps = m.world.capability_names
             waiting = m.detail(("waiting", *need), lambda: {
                 "waiting_for": {caps[c]: n for c, n in enumerate(need) if n}})
-            m.log.add(m.env.now, K.INCIDENT_QUEUED, i, -1, waiting)
+            m.log.add(now, K.INCIDENT_QUEUED, i, -1, waiting)
             wait = self.max_queue[book.kind[i]]
             if wait < math.inf:
                 m.env.timeout(wait, value=i).callbacks.append(self._expire)
@@ -239,7 +241,7 @@ class DispatchCentre(mesa.Agent):
             return
         m.log.add(m.env.now, K.REQUEST_EXPIRED, i, -1, {"missing": missing})
         if book.active[i] == 0:
-            self._clear(i)
+            self._clear(i, m.env.now)
 
     def _unserved(self, i: int, reason: str) -> None:
         m = self.model
@@ -247,7 +249,7 @@ class DispatchCentre(mesa.Agent):
         m.log.add(m.env.now, K.INCIDENT_UNSERVED, i, -1, {"reason": reason})
 
     # -- called by units ------------------------------------------------------------
-    def unit_free(self, u: int) -> int:
+    def unit_free(self, u: int, now: float) -> int:
         """Unit ``u`` can work again: give it the most urgent waiting incident it can serve.
 
         Returns the incident id (the unit is booked to it), or -1 when none waits.
@@ -264,18 +266,18 @@ class DispatchCentre(mesa.Agent):
             return -1
         i = best[1]
         self.model.fleet.units[u].from_station = self.model.fleet.state[u] == AT_STATION
-        self._book(u, i, best_c)
+        self._book(u, i, best_c, now)
         return i
 
-    def unit_left(self, i: int) -> None:
+    def unit_left(self, i: int, now: float) -> None:
         """A unit left the scene of ``i``; the incident clears with its last unit."""
         book = self.model.book
         book.active[i] -= 1
         if book.active[i] == 0 and book.need_total[i] == 0 and book.status[i] == OPEN:
-            self._clear(i)
+            self._clear(i, now)
 
-    def _clear(self, i: int) -> None:
+    def _clear(self, i: int, now: float) -> None:
         m = self.model
-        m.book.t_clear[i] = m.env.now
+        m.book.t_clear[i] = now
         m.book.status[i] = RESOLVED
-        m.emit((m.env.now, _CLEARED, i, -1))
+        m.emit((now, _CLEARED, i, -1))

@@ -112,27 +112,32 @@ class Unit(mesa.Agent):
     def _life(self):
         """The unit's whole life: wait, serve, go home or take the next call; forever.
 
-        One generator per unit (no sub-generator per job) keeps the event loop
-        lean; see benchmarks/engine_mmc.py.
+        One generator per unit (no sub-generator per job), locals bound once
+        and ``env.now`` read once per resumption keep the event loop lean;
+        see benchmarks/engine_mmc.py.
         """
         m = self.model
         env, emit, book, fleet, dispatch = m.env, m.emit, m.book, m.fleet, m.dispatch
         travel, timeout, u, speed = m.travel, m.env.timeout, self.index, self.speed
+        home = int(fleet.home[u])
+        here = home
         incident = yield self._wake
         while True:
             i = incident
             # -- dispatched: turnout, drive, work on scene ---------------------------
             dest = book.loc[i]
             from_station = self.from_station
+            if not from_station:
+                here = int(fleet.loc[u])  # a diverted unit starts where it was met
             if from_station and self.turnout > 0:
                 yield timeout(self.turnout)
                 emit((env.now, _EN_ROUTE, i, u))
-            trip = self.travel = travel.time(int(fleet.loc[u]), dest) / speed
+            trip = self.travel = travel.time(here, dest) / speed
             if trip > 0:
                 if trip == math.inf:
                     raise RuntimeError(f"unit {m.world.unit_names[u]} cannot reach incident {i}")
                 yield timeout(trip)
-            fleet.loc[u] = dest
+            here = fleet.loc[u] = dest
             t_arrive = self.t_arrive = env.now
             emit((t_arrive, _ARRIVED, i, u))
             if book.t_arrival[i] != book.t_arrival[i]:  # NaN: first unit on scene
@@ -144,22 +149,26 @@ class Unit(mesa.Agent):
             carry = self.transports and book.transport[i] and not book.transport_taken[i]
             if carry:
                 book.transport_taken[i] = True
-            dispatch.unit_left(i)
-            hospital = (yield from self._transport(i, dest)) if carry else -1
-            m.assignments.append((i, u, self.t_dispatch, t_arrive, t_left, env.now, trip,
+            dispatch.unit_left(i, t_left)
+            hospital = -1
+            if carry:
+                hospital = yield from self._transport(i, dest)
+                here = m.hospitals[hospital].loc
+            now = env.now
+            m.assignments.append((i, u, self.t_dispatch, t_arrive, t_left, now, trip,
                                   hospital, from_station))
-            # -- free again: next waiting call, or home -------------------------------
-            fleet.transition(u, RETURNING)
-            incident = dispatch.unit_free(u) if fleet.redispatch else -1
-            if incident >= 0:
-                continue
-            here, home = int(fleet.loc[u]), int(fleet.home[u])
+            # -- free again: next waiting call (straight from here), or home ----------
+            if fleet.redispatch:
+                incident = dispatch.unit_free(u, now)  # books the unit while still BUSY
+                if incident >= 0:
+                    continue
             trip = travel.time(here, home) / speed if here != home else 0.0
             if trip > 0:
+                fleet.transition(u, RETURNING)
                 fleet.ret_from[u] = here
-                fleet.ret_t0[u] = env.now
+                fleet.ret_t0[u] = now
                 fleet.returning.add(u)
-                emit((env.now, _RETURNING, -1, u))
+                emit((now, _RETURNING, -1, u))
                 try:
                     yield timeout(trip)
                 except simpy.Interrupt as diverted:
@@ -167,10 +176,11 @@ class Unit(mesa.Agent):
                     continue
                 finally:
                     fleet.returning.discard(u)
-            fleet.loc[u] = home
+                now = env.now
+            here = fleet.loc[u] = home
             fleet.transition(u, AT_STATION)
-            emit((env.now, _AVAILABLE, -1, u))
-            incident = -1 if fleet.redispatch else dispatch.unit_free(u)
+            emit((now, _AVAILABLE, -1, u))
+            incident = -1 if fleet.redispatch else dispatch.unit_free(u, now)
             if incident < 0:
                 incident = yield self._wake
 
