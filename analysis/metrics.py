@@ -56,7 +56,9 @@ def _stats(df: pd.DataFrame, by: str | None, extra_quantiles: tuple[float, ...],
         for q in extra_quantiles:
             row[f"p{round(100 * q):d}"] = np.quantile(reached, q) if len(reached) else np.nan
         rows.append(row)
-    return pd.DataFrame(rows)
+    columns = [by or "group", "n", "reached", "mean", "median", "p90", "within_target",
+               *(f"p{round(100 * q):d}" for q in extra_quantiles)]
+    return pd.DataFrame(rows, columns=columns)  # the columns exist even when nothing was measured
 
 
 def _group_positions(df: pd.DataFrame, by: str | None) -> list[tuple[Any, np.ndarray]]:

@@ -1,17 +1,37 @@
-"""Anjeon's engine: event core, compiled world, random streams, kernels, and the public ``run``."""
+"""Anjeon's engine: event core, compiled world, random streams, kernels, and the public ``run``.
 
-from importlib import metadata
+Names are imported on first use (PEP 562), so that ``import sim.errors`` and
+the ``anjeon`` command's argument parsing stay light.
+"""
+
+from importlib import import_module, metadata
+from typing import Any
 
 from sim.errors import InputError
-from sim.results import RunResult
-from sim.run import run
-from sim.world import World, compile_world
 
 try:
     __version__ = metadata.version("anjeon")
 except metadata.PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
-compile = compile_world
+#: name -> (module, attribute); ``compile`` is the architecture's name for compile_world.
+_LAZY = {
+    "run": ("sim.api", "run"),
+    "RunResult": ("sim.results", "RunResult"),
+    "World": ("sim.world", "World"),
+    "compile_world": ("sim.world", "compile_world"),
+    "compile": ("sim.world", "compile_world"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public names on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    value = getattr(import_module(module), attr)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["InputError", "RunResult", "World", "__version__", "compile", "compile_world", "run"]

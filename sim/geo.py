@@ -50,7 +50,7 @@ class RoadGeo:
 
     def rows_for(self, locs) -> tuple[np.ndarray, np.ndarray] | None:
         """``(row_of, rows)`` covering ``locs`` (computed now if needed), or None if the cache is full."""
-        if not locs:
+        if len(locs) == 0:
             return self.net.row_index, self.net.rows
         for loc in locs:
             self.net.row(int(loc))

@@ -22,7 +22,7 @@ import yaml
 import scenarios
 import sim
 from analysis.metrics import run_metrics
-from sim.run import prepare
+from sim.api import prepare
 
 
 def plan_of(factors: dict[str, tuple[str | None, Sequence[Any]]], replications: int,

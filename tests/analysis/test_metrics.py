@@ -182,3 +182,19 @@ def test_response_by_tier_when_some_incidents_were_never_reached(run_dir):
     tiers = by[by["grouping"] == "tier"].drop(columns="grouping").rename(columns={"group": "tier"})
     ref = _groupby_reference(inc.assign(tier=metrics.first_unit_tier(inc, asg)), "tier")
     pd.testing.assert_frame_equal(tiers.drop(columns="p95").reset_index(drop=True), ref, check_exact=True)
+
+
+def test_run_metrics_when_nothing_is_measured():
+    # every call falls before the end of the warm-up: counts are zero, statistics NaN, no crash
+    import scenarios
+    import sim
+    from analysis.metrics import response_stats, run_metrics
+
+    scenario = scenarios.override(scenarios.load("ansan"), {"time.horizon": "3 d"})
+    result = sim.run(scenario, seed=1, until=1440.5)
+    measured = result.incidents[~result.incidents["in_warmup"]]
+    assert len(measured) == 0
+    metrics = run_metrics(result.incidents, result.units)
+    assert metrics["n_incidents"] == 0 and np.isnan(metrics["mean_response_min"])
+    columns = response_stats(result.incidents, by="district").columns
+    assert list(columns[:4]) == ["district", "n", "reached", "mean"]
