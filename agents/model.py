@@ -7,6 +7,7 @@ called. ``model.time`` follows ``env.now`` for Mesa tools that read it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -91,7 +92,7 @@ class Simulation(mesa.Model):
     def tables(self) -> dict[str, dict[str, Any]]:
         """Columns of the incidents, assignments, units and events tables."""
         with paused_gc():
-            assignments = self._assignment_rows()
+            assignments = _assignment_array(self._assignment_rows())
             return {
                 "incidents": self._incident_columns(),
                 "assignments": self._assignment_columns(assignments),
@@ -120,7 +121,7 @@ class Simulation(mesa.Model):
             "target_min": s.target[cut],
             "in_warmup": s.t_call[cut] < w.warmup_min,
             "scripted": s.scripted[cut],
-            "label": pd.array(list(s.label[cut]), dtype="string"),
+            "label": pd.Categorical(list(s.label[cut])),
             "location": s.loc[cut],
             "on_scene_min": s.on_scene[cut],
             "transport": s.transport[cut],
@@ -154,9 +155,8 @@ class Simulation(mesa.Model):
                              unit.travel, -1, unit.from_station))
         return rows
 
-    def _assignment_columns(self, rows: list[tuple]) -> dict[str, Any]:
+    def _assignment_columns(self, a: np.ndarray) -> dict[str, Any]:
         w = self.world
-        a = _assignment_array(rows)
         inc, unit = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)
         return {
             "incident_id": inc,
@@ -175,10 +175,9 @@ class Simulation(mesa.Model):
             "from_station": a[:, 8].astype(bool),
         }
 
-    def _unit_columns(self, rows: list[tuple]) -> dict[str, Any]:
+    def _unit_columns(self, a: np.ndarray) -> dict[str, Any]:
         w = self.world
         lo, hi = w.warmup_min, self.until
-        a = _assignment_array(rows)
         unit, t0, t1 = a[:, 1].astype(np.int64), a[:, 2], a[:, 5]
         end = np.minimum(np.where(np.isnan(t1), hi, t1), hi)
         busy = np.bincount(unit, np.maximum(0.0, end - np.maximum(t0, lo)), minlength=w.n_units)
@@ -203,13 +202,14 @@ class Simulation(mesa.Model):
             "kind": _coded(a["code"], [k.value for k in KINDS]),
             "incident_id": pd.arrays.IntegerArray(inc, inc < 0),
             "unit_id": _coded(a["unit"], self.world.unit_names),
-            "detail": pd.array(a["detail"], dtype="string"),
+            "detail": _coded(a["detail_code"], a["detail_text"]),
         }
 
 
 def _assignment_array(rows: list[tuple]) -> np.ndarray:
     """Assignment rows as float64[n, 9] (ids and flags are exact in float64)."""
-    return np.array(rows, dtype=np.float64).reshape(len(rows), 9)
+    flat = itertools.chain.from_iterable(rows)
+    return np.fromiter(flat, dtype=np.float64, count=9 * len(rows)).reshape(len(rows), 9)
 
 
 def _coded(codes, names) -> pd.Categorical:

@@ -89,20 +89,27 @@ class EventLog:
         return self._done + len(self.rows)
 
     def arrays(self) -> dict[str, Any]:
-        """Columns ``t_min`` (float64), ``seq``, ``code``, ``incident``, ``unit`` (int64), ``detail``."""
+        """Columns ``t_min`` (float64), ``seq``, ``code``, ``incident``, ``unit`` (int64), and the details.
+
+        Details come as ``detail_code`` (int64, -1 where an event has none) into
+        ``detail_text`` (the distinct JSON texts): few distinct values repeat.
+        """
         self.compact()
         table = np.concatenate(self._chunks) if self._chunks else np.empty((0, 4))
         n = len(table)
-        detail: list[str | None] = [None] * n
+        texts: dict[str, int] = {}
+        detail_code = np.full(n, -1, dtype=np.int64)
         for seq, d in self.details.items():
-            detail[seq] = d if isinstance(d, str) else json.dumps(d, sort_keys=True)
+            text = d if isinstance(d, str) else json.dumps(d, sort_keys=True)
+            detail_code[seq] = texts.setdefault(text, len(texts))
         return {
             "t_min": table[:, 0].copy(),
             "seq": np.arange(n, dtype=np.int64),
             "code": table[:, 1].astype(np.int64),
             "incident": table[:, 2].astype(np.int64),
             "unit": table[:, 3].astype(np.int64),
-            "detail": detail,
+            "detail_code": detail_code,
+            "detail_text": list(texts),
         }
 
 
