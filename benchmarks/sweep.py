@@ -199,9 +199,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="benchmarks.sweep")
     parser.add_argument("--quick", action="store_true", help="shorter runs, one repetition")
     parser.add_argument("--repetitions", type=int, help="sessions per worker count (default 3; quick 1)")
+    parser.add_argument("--replications", type=int,
+                        help="replications per policy (runs = 2 x this; default 4, quick 2)")
     parser.add_argument("--out", type=Path, default=Path("out/bench/sweep.json"))
     args, _ = parser.parse_known_args(argv)
     days, reps = (40, 2) if args.quick else (365, 4)
+    reps = args.replications or reps
     repetitions = args.repetitions or (1 if args.quick else 3)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="anjeon-bench-sweep-") as tmp:
