@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import InputError
+from sim.results import write_table
 
 #: Leading columns of summary.parquet (factor columns go after ``label``).
 ID_COLUMNS = ("run_id", "config_id", "label")
@@ -92,7 +93,7 @@ def write_run(out: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any],
     tmp.mkdir(parents=True)
     try:
         for name, frame in tables.items():
-            frame.to_parquet(tmp / f"{name}.parquet", index=False)
+            write_table(frame, tmp / f"{name}.parquet")
         (tmp / "run.json").write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
         (tmp / "scenario.json").write_text(json.dumps(scenario, indent=1) + "\n", encoding="utf-8")
         if out.exists():

@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
-from scipy.stats import truncnorm
 
 from scenarios.base import Duration, PositiveDuration, Strict
 
@@ -112,12 +111,16 @@ class TruncatedNormal(_Dist):
         return (self.low - self.mean) / self.sd, (high - self.mean) / self.sd
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # noqa: D102
+        from scipy.stats import truncnorm  # on first use: scipy.stats costs ~80 MB and 0.5 s to import
+
         a, b = self._bounds()
         x = truncnorm.ppf(rng.random(size), a, b, loc=self.mean, scale=self.sd)
         return np.clip(x, self.low, math.inf if self.high is None else self.high)
 
     @property
     def mean_min(self) -> float:  # noqa: D102
+        from scipy.stats import truncnorm
+
         a, b = self._bounds()
         return float(truncnorm.mean(a, b, loc=self.mean, scale=self.sd))
 

@@ -49,7 +49,7 @@ class EventLog:
     :attr:`details`, keyed by the row's ``seq`` (its index). Hot paths append through
     :meth:`emitter` (a bound ``list.append``) with codes from :data:`CODE`;
     :meth:`compact` (called now and then by the owner of the loop) moves the
-    rows into float64 chunks, 32 bytes a row instead of ~150 as tuples.
+    rows into typed column chunks, 25 bytes a row instead of ~150 as tuples.
 
     Parameters
     ----------
@@ -61,7 +61,7 @@ class EventLog:
         self.rows: list[Row] = []
         self.details: dict[int, dict[str, Any] | str] = {}
         self.enabled = enabled
-        self._chunks: list[np.ndarray] = []
+        self._chunks: list[tuple[np.ndarray, ...]] = []  # (t_min, code, incident, unit)
         self._done = 0  # rows already moved into chunks
 
     def emitter(self) -> Callable[[Row], None]:
@@ -77,11 +77,13 @@ class EventLog:
                 self.details[self._done + len(self.rows) - 1] = detail
 
     def compact(self) -> None:
-        """Move the pending rows into a numpy chunk. Mutates the log (same ``rows`` list object)."""
+        """Move the pending rows into typed column chunks. Mutates the log (same ``rows`` list object)."""
         n = len(self.rows)
         if n:
             flat = itertools.chain.from_iterable(self.rows)
-            self._chunks.append(np.fromiter(flat, dtype=np.float64, count=4 * n).reshape(n, 4))
+            block = np.fromiter(flat, dtype=np.float64, count=4 * n).reshape(n, 4)
+            self._chunks.append((block[:, 0].copy(), block[:, 1].astype(np.int8),
+                                 block[:, 2].astype(np.int64), block[:, 3].astype(np.int64)))
             self._done += n
             self.rows.clear()
 
@@ -89,25 +91,26 @@ class EventLog:
         return self._done + len(self.rows)
 
     def arrays(self) -> dict[str, Any]:
-        """Columns ``t_min`` (float64), ``seq``, ``code``, ``incident``, ``unit`` (int64), and the details.
+        """Columns ``t_min`` (float64), ``seq``, ``incident``, ``unit`` (int64), ``code`` (int8), details.
 
         Details come as ``detail_code`` (int64, -1 where an event has none) into
         ``detail_text`` (the distinct JSON texts): few distinct values repeat.
         """
         self.compact()
-        table = np.concatenate(self._chunks) if self._chunks else np.empty((0, 4))
-        n = len(table)
+        columns = [np.concatenate(parts) for parts in zip(*self._chunks, strict=True)] if self._chunks \
+            else [np.empty(0), np.empty(0, np.int8), np.empty(0, np.int64), np.empty(0, np.int64)]
+        n = len(columns[0])
         texts: dict[str, int] = {}
         detail_code = np.full(n, -1, dtype=np.int64)
         for seq, d in self.details.items():
             text = d if isinstance(d, str) else json.dumps(d, sort_keys=True)
             detail_code[seq] = texts.setdefault(text, len(texts))
         return {
-            "t_min": table[:, 0].copy(),
+            "t_min": columns[0],
             "seq": np.arange(n, dtype=np.int64),
-            "code": table[:, 1].astype(np.int64),
-            "incident": table[:, 2].astype(np.int64),
-            "unit": table[:, 3].astype(np.int64),
+            "code": columns[1],
+            "incident": columns[2],
+            "unit": columns[3],
             "detail_code": detail_code,
             "detail_text": list(texts),
         }

@@ -39,8 +39,12 @@ class RunResult:
     @classmethod
     def from_columns(cls, columns: dict[str, dict[str, Any]], meta: dict[str, Any],
                      scenario: dict[str, Any] | None = None) -> RunResult:
-        """Build the DataFrames from column dicts (as produced by the model)."""
-        frames = {name: pd.DataFrame(columns[name]) for name in TABLES}
+        """Build the DataFrames from column dicts (as produced by the model).
+
+        Empties ``columns`` table by table, so that each table's arrays are
+        freed once its DataFrame holds their copy (a lower peak on long runs).
+        """
+        frames = {name: pd.DataFrame(columns.pop(name)) for name in TABLES}
         return cls(**frames, meta=meta, scenario=scenario or {})
 
     def summary(self) -> dict[str, Any]:
@@ -68,7 +72,7 @@ class RunResult:
         tmp.mkdir()
         try:
             for name in TABLES:
-                getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+                write_table(getattr(self, name), tmp / f"{name}.parquet")
             (tmp / "run.json").write_text(json.dumps(self.meta, indent=2, default=str) + "\n")
             if self.scenario:
                 (tmp / "scenario.json").write_text(json.dumps(self.scenario, indent=1) + "\n")
@@ -90,6 +94,18 @@ class RunResult:
         doc = out / "scenario.json"
         return cls(**frames, meta=json.loads((out / "run.json").read_text()),
                    scenario=json.loads(doc.read_text()) if doc.exists() else {})
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as Parquet, dictionary-encoding only its categorical and text columns.
+
+    Dictionary-encoding every column (pyarrow's default) builds a hash table of
+    all distinct times and ids before giving up on them: writing a year of
+    ``ansan`` events (579k rows) took 47 MB more memory that way than this.
+    """
+    coded = [str(c) for c, dtype in frame.dtypes.items()
+             if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)]
+    frame.to_parquet(path, index=False, use_dictionary=coded or False)
 
 
 @lru_cache(maxsize=1)
