@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import json
 import math
 from collections import deque
 
@@ -56,17 +57,35 @@ class DispatchCentre(mesa.Agent):
         self.lacking = [[(c, n) for c, n in want if not model.fleet.exists[c]] for want in self.wanted]
         self._out = np.empty(max(1, int(w.type_required.max(initial=1))), dtype=np.int64)
         self._out_min = np.empty(len(self._out))
-        self.process = model.env.process(self._arrivals())
+        self._gaps = model.book.stream.delay.tolist()
+        self._next = 0  # the next call to arrive
+        #: JSON detail of ``incident_queued`` per tuple of missing units (few distinct values)
+        self._waiting_text: dict[tuple[int, ...], str] = {}
+        if self._gaps:
+            model.env.timeout(self._gaps[0]).callbacks.append(self._arrive)
 
     # -- call taking ----------------------------------------------------------
-    def _arrivals(self):
-        env, log = self.model.env, self.model.log
-        for i, gap in enumerate(self.model.book.stream.delay.tolist()):
-            if gap > 0:
-                yield env.timeout(gap)
+    def _arrive(self, event) -> None:
+        """Take the call that is due and any at the same time; schedule the next arrival.
+
+        A timeout callback rather than a SimPy process: one call costs one event
+        and no generator resumption (see benchmarks/engine_mmc.py). A call at
+        time 0 is taken after every unit's process has started (their
+        initialisation events are urgent), as it was with a process.
+        """
+        gaps, i = self._gaps, self._next
+        log = self.model.log
+        while True:
             self._call(i)
             if i & 8191 == 8191:  # keep the log compact as it grows (see EventLog.compact)
                 log.compact()
+            i += 1
+            if i == len(gaps):
+                return
+            if gaps[i] > 0:
+                break
+        self._next = i
+        self.model.env.timeout(gaps[i]).callbacks.append(self._arrive)
 
     def _call(self, i: int) -> None:
         m = self.model
@@ -218,9 +237,12 @@ class DispatchCentre(mesa.Agent):
                 heapq.heappush(self.queues[c], key)
         if not book.queued[i]:
             book.queued[i] = True
-            caps = m.world.capability_names
-            waiting = m.detail(("waiting", *need), lambda: {
-                "waiting_for": {caps[c]: n for c, n in enumerate(need) if n}})
+            key = tuple(need)
+            waiting = self._waiting_text.get(key)
+            if waiting is None:
+                caps = m.world.capability_names
+                waiting = self._waiting_text[key] = json.dumps(
+                    {"waiting_for": {caps[c]: n for c, n in enumerate(need) if n}}, sort_keys=True)
             m.log.add(now, K.INCIDENT_QUEUED, i, -1, waiting)
             wait = self.max_queue[book.kind[i]]
             if wait < math.inf:
