@@ -13,13 +13,13 @@ import numpy as np
 from agents.incidents import ABANDONED, OPEN, RESOLVED, UNSERVED
 from agents.policies.dispatch import Candidates
 from agents.responders import AT_STATION, BUSY
-from sim.eventlog import CODE
+from sim.eventlog import CODE, key
 from sim.eventlog import EventKind as K
 from sim.kernels.select import _choose_kernel  # engine-owned arrays: valid by construction
 
-_RECEIVED, _ANSWERED, _ABANDONED = (CODE[K.CALL_RECEIVED], CODE[K.CALL_ANSWERED],
-                                    CODE[K.CALL_ABANDONED])
-_DISPATCHED, _CLEARED = CODE[K.UNIT_DISPATCHED], CODE[K.INCIDENT_CLEARED]
+# log keys of the events without a unit (see sim.eventlog.key)
+_RECEIVED, _ANSWERED, _CLEARED = key(CODE[K.CALL_RECEIVED]), key(CODE[K.CALL_ANSWERED]), \
+    key(CODE[K.INCIDENT_CLEARED])
 
 
 class DispatchCentre(mesa.Agent):
@@ -57,6 +57,9 @@ class DispatchCentre(mesa.Agent):
         self.lacking = [[(c, n) for c, n in want if not model.fleet.exists[c]] for want in self.wanted]
         self._out = np.empty(max(1, int(w.type_required.max(initial=1))), dtype=np.int64)
         self._out_min = np.empty(len(self._out))
+        self._log_t, self._log_key, self._log_incident = model.log.appenders()
+        self._key_dispatched = [key(CODE[K.UNIT_DISPATCHED], u) for u in range(w.n_units)]
+        self._timeout = model.env.timeout
         self._gaps = model.book.stream.delay.tolist()
         self._next = 0  # the next call to arrive
         #: JSON detail of ``incident_queued`` per tuple of missing units (few distinct values)
@@ -85,16 +88,21 @@ class DispatchCentre(mesa.Agent):
             if gaps[i] > 0:
                 break
         self._next = i
-        self.model.env.timeout(gaps[i]).callbacks.append(self._arrive)
+        self._timeout(gaps[i]).callbacks.append(self._arrive)
 
     def _call(self, i: int) -> None:
         m = self.model
         now = m.env.now
-        m.emit((now, _RECEIVED, i, -1))
+        log_t, log_key, log_incident = self._log_t, self._log_key, self._log_incident
+        log_t(now)
+        log_key(_RECEIVED)
+        log_incident(i)
         book = m.book
         if self.unlimited and book.answer[i] == 0 and book.processing[i] == 0:
             book.t_answer[i] = now  # answered and decided at once: skip the call-taking steps
-            m.emit((now, _ANSWERED, i, -1))
+            log_t(now)
+            log_key(_ANSWERED)
+            log_incident(i)
             self._dispatch(i, now)
         elif self.unlimited:
             self._answer(i)
@@ -113,7 +121,7 @@ class DispatchCentre(mesa.Agent):
         if i in self.on_hold:
             self.on_hold.discard(i)
             self.model.book.status[i] = ABANDONED
-            self.model.emit((self.model.env.now, _ABANDONED, i, -1))
+            self.model.log.add(self.model.env.now, K.CALL_ABANDONED, i)
 
     def _answer(self, i: int) -> None:
         delay = self.model.book.answer[i]
@@ -128,7 +136,7 @@ class DispatchCentre(mesa.Agent):
     def _answered(self, i: int) -> None:
         m = self.model
         m.book.t_answer[i] = m.env.now
-        m.emit((m.env.now, _ANSWERED, i, -1))
+        m.log.add(m.env.now, K.CALL_ANSWERED, i)
         delay = m.book.processing[i]
         if delay > 0:
             m.env.timeout(delay, value=i).callbacks.append(self._ready_cb)
@@ -216,7 +224,9 @@ class DispatchCentre(mesa.Agent):
         unit.job, unit.t_dispatch = i, now
         unit.t_arrive = unit.t_left = unit.travel = math.nan
         m.fleet.transition(u, BUSY)
-        m.emit((now, _DISPATCHED, i, u))
+        self._log_t(now)
+        self._log_key(self._key_dispatched[u])
+        self._log_incident(i)
 
     def _send(self, u: int, i: int, c: int, now: float) -> None:
         fleet = self.model.fleet
@@ -302,4 +312,6 @@ class DispatchCentre(mesa.Agent):
         m = self.model
         m.book.t_clear[i] = now
         m.book.status[i] = RESOLVED
-        m.emit((now, _CLEARED, i, -1))
+        self._log_t(now)
+        self._log_key(_CLEARED)
+        self._log_incident(i)

@@ -58,7 +58,6 @@ class Simulation(mesa.Model):
         self.until = float(world.horizon_min if until is None else until)
         self.env = simpy.Environment()
         self.log = EventLog(log_events)
-        self.emit = self.log.emitter()
         self.detail = DetailCache()
         self.travel = world.geo.for_run()
         self.book = IncidentBook(generate(world, self.travel, self.streams), world.type_required)
@@ -142,7 +141,6 @@ class Simulation(mesa.Model):
         the cyclic collector frees; emptying the big lists frees most memory at once.
         """
         self.log = EventLog(False)
-        self.emit = self.log.emitter()
         self.assignments = []
         self.book = None
 

@@ -15,12 +15,10 @@ import mesa
 import numpy as np
 import simpy
 
-from sim.eventlog import CODE
+from sim.eventlog import CODE, key
 from sim.eventlog import EventKind as K
 
 AT_STATION, RETURNING, BUSY = 0, 1, 2
-_EN_ROUTE, _ARRIVED, _LEFT = CODE[K.UNIT_EN_ROUTE], CODE[K.UNIT_ARRIVED], CODE[K.UNIT_LEFT_SCENE]
-_RETURNING, _AVAILABLE = CODE[K.UNIT_RETURNING], CODE[K.UNIT_AVAILABLE]
 
 
 class Fleet:
@@ -117,8 +115,12 @@ class Unit(mesa.Agent):
         see benchmarks/engine_mmc.py.
         """
         m = self.model
-        env, emit, book, fleet, dispatch = m.env, m.emit, m.book, m.fleet, m.dispatch
+        env, book, fleet, dispatch = m.env, m.book, m.fleet, m.dispatch
         travel, timeout, u, speed = m.travel, m.env.timeout, self.index, self.speed
+        log_t, log_key, log_incident = m.log.appenders()
+        k_en_route, k_arrived, k_left, k_returning, k_available = (
+            key(CODE[kind], u) for kind in (K.UNIT_EN_ROUTE, K.UNIT_ARRIVED, K.UNIT_LEFT_SCENE,
+                                            K.UNIT_RETURNING, K.UNIT_AVAILABLE))
         home = int(fleet.home[u])
         here = home
         incident = yield self._wake
@@ -131,7 +133,9 @@ class Unit(mesa.Agent):
                 here = int(fleet.loc[u])  # a diverted unit starts where it was met
             if from_station and self.turnout > 0:
                 yield timeout(self.turnout)
-                emit((env.now, _EN_ROUTE, i, u))
+                log_t(env.now)
+                log_key(k_en_route)
+                log_incident(i)
             trip = self.travel = travel.time(here, dest) / speed
             if trip > 0:
                 if trip == math.inf:
@@ -139,13 +143,17 @@ class Unit(mesa.Agent):
                 yield timeout(trip)
             here = fleet.loc[u] = dest
             t_arrive = self.t_arrive = env.now
-            emit((t_arrive, _ARRIVED, i, u))
+            log_t(t_arrive)
+            log_key(k_arrived)
+            log_incident(i)
             if book.t_arrival[i] != book.t_arrival[i]:  # NaN: first unit on scene
                 book.t_arrival[i] = t_arrive
             if book.on_scene[i] > 0:
                 yield timeout(book.on_scene[i])
             t_left = self.t_left = env.now
-            emit((t_left, _LEFT, i, u))
+            log_t(t_left)
+            log_key(k_left)
+            log_incident(i)
             carry = self.transports and book.transport[i] and not book.transport_taken[i]
             if carry:
                 book.transport_taken[i] = True
@@ -168,7 +176,9 @@ class Unit(mesa.Agent):
                 fleet.ret_from[u] = here
                 fleet.ret_t0[u] = now
                 fleet.returning.add(u)
-                emit((now, _RETURNING, -1, u))
+                log_t(now)
+                log_key(k_returning)
+                log_incident(-1)
                 try:
                     yield timeout(trip)
                 except simpy.Interrupt as diverted:
@@ -179,7 +189,9 @@ class Unit(mesa.Agent):
                 now = env.now
             here = fleet.loc[u] = home
             fleet.transition(u, AT_STATION)
-            emit((now, _AVAILABLE, -1, u))
+            log_t(now)
+            log_key(k_available)
+            log_incident(-1)
             incident = -1 if fleet.redispatch else dispatch.unit_free(u, now)
             if incident < 0:
                 incident = yield self._wake

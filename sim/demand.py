@@ -79,15 +79,23 @@ def generate(world, travel, streams: Streams) -> IncidentStream:
     processing = world.processing.sample(streams("call_process"), n)
     patience = (world.patience.sample(streams("patience"), n) if world.patience is not None
                 else np.full(n, np.inf))
-    target = np.array([world.type_target[(int(k), int(p))]
-                       for k, p in zip(cols["kind"], cols["priority"], strict=True)])
+    target = _target_table(world)[cols["kind"], cols["priority"]]
     return IncidentStream(
         t_call=np.cumsum(delay), delay=delay, kind=cols["kind"], district=cols["district"],
         priority=cols["priority"], loc=locs, x_km=xy[:, 0], y_km=xy[:, 1],
         on_scene=cols["on_scene"], transport=cols["transport"], handover=cols["handover"],
-        answer=answer, processing=processing, patience=patience, target=target.reshape(n),
+        answer=answer, processing=processing, patience=patience, target=target,
         scripted=cols["scripted"], label=tuple(cols["label"].tolist()),
     )
+
+
+def _target_table(world) -> np.ndarray:
+    """Target response minutes as float64[n_types, max priority + 1] (NaN where no such pair)."""
+    top = max((p for _, p in world.type_target), default=0)
+    table = np.full((len(world.type_names), top + 1), np.nan)
+    for (k, p), minutes in world.type_target.items():
+        table[k, p] = minutes
+    return table
 
 
 def _generated(world, streams: Streams) -> dict[str, np.ndarray]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from enum import StrEnum
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -38,20 +37,30 @@ KINDS = tuple(EventKind)
 CODE = {k: i for i, k in enumerate(KINDS)}
 
 Row = tuple[float, int, int, int]
-#: dtypes of a row's fields (t_min, code, incident, unit) in the compacted log
-_DTYPES = (np.float64, np.int8, np.int64, np.int64)
+#: Bits of a key below the unit: ``key = code | (unit + 1) << KEY_SHIFT`` (codes < 32).
+KEY_SHIFT = 5
+if len(KINDS) > 1 << KEY_SHIFT:
+    raise RuntimeError(f"{len(KINDS)} event kinds do not fit in {KEY_SHIFT} bits of a log key")
+
+
+def key(code: int, unit: int = -1) -> int:
+    """The packed (kind code, unit) of a row, as the hot paths append it (unit -1: none)."""
+    return code | (unit + 1) << KEY_SHIFT
 
 
 class EventLog:
     """Append-only log of ``(t_min, code, incident, unit)`` rows plus sparse details.
 
-    ``incident`` and ``unit`` are -1 when not applicable. Rows hold numbers
-    only, so the whole log converts to one float array at the end; the few
-    events that carry a detail (a small dict, or its JSON text) keep it in
-    :attr:`details`, keyed by the row's ``seq`` (its index). Hot paths append through
-    :meth:`emitter` (a bound ``list.append``) with codes from :data:`CODE`;
-    :meth:`compact` (called now and then by the owner of the loop) moves the
-    rows into typed column chunks, 25 bytes a row instead of ~150 as tuples.
+    ``incident`` and ``unit`` are -1 when not applicable. A row lives in
+    three parallel lists until it is compacted: :attr:`t` (times),
+    :attr:`keys` (the kind code and unit packed by :func:`key`) and
+    :attr:`incidents`. Hot paths append to them directly through
+    :meth:`appenders`: three C-level ``list.append`` calls and no tuple per
+    row cost about half of appending a 4-tuple and converting it later (see
+    benchmarks/engine_mmc.py). The few events that carry a detail (a small
+    dict, or its JSON text) keep it in :attr:`details`, keyed by the row's
+    ``seq`` (its index). :meth:`compact` (called now and then by the owner of
+    the loop) moves the rows into typed column chunks, 25 bytes a row.
 
     Parameters
     ----------
@@ -60,37 +69,57 @@ class EventLog:
     """
 
     def __init__(self, enabled: bool = True):
-        self.rows: list[Row] = []
+        self.t: list[float] = []
+        self.keys: list[int] = []
+        self.incidents: list[int] = []
         self.details: dict[int, dict[str, Any] | str] = {}
         self.enabled = enabled
         self._chunks: list[tuple[np.ndarray, ...]] = []  # (t_min, code, incident, unit)
         self._done = 0  # rows already moved into chunks
 
+    def appenders(self) -> tuple[Callable[[float], None], Callable[[int], None], Callable[[int], None]]:
+        """``(t.append, keys.append, incidents.append)``: append all three for each row, in order.
+
+        When the log is disabled they append to lists that :meth:`compact` empties.
+        """
+        return self.t.append, self.keys.append, self.incidents.append
+
     def emitter(self) -> Callable[[Row], None]:
-        """The function that appends a row (a no-op when the log is disabled)."""
-        return self.rows.append if self.enabled else _ignore
+        """A function that appends a whole ``(t_min, code, incident, unit)`` row (slower than appenders)."""
+        add_t, add_key, add_incident = self.appenders()
+
+        def emit(row: Row) -> None:
+            t, code, incident, unit = row
+            add_t(t)
+            add_key(key(code, unit))
+            add_incident(incident)
+
+        return emit
 
     def add(self, t: float, kind: EventKind, incident: int = -1, unit: int = -1,
             detail: dict[str, Any] | str | None = None) -> None:
         """Append one event by kind, with an optional detail (dict or JSON text). Mutates the log."""
-        if self.enabled:
-            self.rows.append((t, CODE[kind], incident, unit))
-            if detail is not None:
-                self.details[self._done + len(self.rows) - 1] = detail
+        self.t.append(t)
+        self.keys.append(key(CODE[kind], unit))
+        self.incidents.append(incident)
+        if detail is not None and self.enabled:
+            self.details[self._done + len(self.t) - 1] = detail
 
     def compact(self) -> None:
-        """Move the pending rows into typed column chunks. Mutates the log (same ``rows`` list object)."""
-        rows, n = self.rows, len(self.rows)
-        if n:
-            # one pass per column through C iterators: ~25% faster than one float64
-            # pass over all four fields, and each column gets its own dtype
-            self._chunks.append(tuple(np.fromiter(map(itemgetter(j), rows), dtype, count=n)
-                                      for j, dtype in enumerate(_DTYPES)))
+        """Move the pending rows into typed column chunks. Mutates the log (the same list objects)."""
+        n = len(self.t)
+        if n and self.enabled:
+            keys = np.array(self.keys, dtype=np.int64)
+            code = (keys & ((1 << KEY_SHIFT) - 1)).astype(np.int8)
+            self._chunks.append((np.array(self.t, dtype=np.float64), code,
+                                 np.array(self.incidents, dtype=np.int64), (keys >> KEY_SHIFT) - 1))
             self._done += n
-            rows.clear()
+        self.t.clear()
+        self.keys.clear()
+        self.incidents.clear()
 
     def __len__(self) -> int:
-        return self._done + len(self.rows)
+        return self._done + (len(self.t) if self.enabled else 0)
 
     def arrays(self) -> dict[str, Any]:
         """Columns ``t_min`` (float64), ``seq``, ``incident``, ``unit`` (int64), ``code`` (int8), details.
@@ -100,13 +129,13 @@ class EventLog:
         """
         self.compact()
         columns = [np.concatenate(parts) for parts in zip(*self._chunks, strict=True)] if self._chunks \
-            else [np.empty(0, dtype) for dtype in _DTYPES]
+            else [np.empty(0, dtype) for dtype in (np.float64, np.int8, np.int64, np.int64)]
         n = len(columns[0])
         texts: dict[str, int] = {}
         detail_code = np.full(n, -1, dtype=np.int64)
-        for seq, d in self.details.items():
-            text = d if isinstance(d, str) else json.dumps(d, sort_keys=True)
-            detail_code[seq] = texts.setdefault(text, len(texts))
+        codes = [texts.setdefault(d if isinstance(d, str) else json.dumps(d, sort_keys=True), len(texts))
+                 for d in self.details.values()]
+        detail_code[np.fromiter(self.details, dtype=np.int64, count=len(codes))] = codes
         return {
             "t_min": columns[0],
             "seq": np.arange(n, dtype=np.int64),
@@ -116,10 +145,6 @@ class EventLog:
             "detail_code": detail_code,
             "detail_text": list(texts),
         }
-
-
-def _ignore(row: Row) -> None:
-    return None
 
 
 class DetailCache:
