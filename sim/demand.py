@@ -68,9 +68,12 @@ def generate(world, travel, streams: Streams) -> IncidentStream:
     """
     gen = _generated(world, streams)
     scr = _scripted(world, streams)
-    cols = {k: np.concatenate([gen[k], scr[k]]) for k in gen}
-    order = np.lexsort((np.arange(len(cols["t"])), cols["scripted"], cols["t"]))
-    cols = {k: v[order] for k, v in cols.items()}
+    if len(scr["t"]):
+        cols = {k: np.concatenate([gen[k], scr[k]]) for k in gen}
+        order = np.lexsort((np.arange(len(cols["t"])), cols["scripted"], cols["t"]))
+        cols = {k: v[order] for k, v in cols.items()}
+    else:  # generated times are sorted already: the merge would be the identity
+        cols = gen
     locs = _places(world, travel, cols, streams)
     xy = travel.xy(locs)
     delay = np.diff(cols["t"], prepend=0.0)
