@@ -237,10 +237,11 @@ def _print(f: dict) -> None:
           f"pure-Python CPU loop {f['cpu_peer_efficiency']:.3f}; sweep / engine peer = "
           f"{f['efficiency_relative_to_engine_peer']:.3f}")
     d = f["dask"]
-    print(f"  Dask LocalCluster(2): no-op round trip {d['roundtrip_ms_median']:.2f} ms median "
-          f"(p90 {d['roundtrip_ms_p90']:.2f}), amortised {d['amortised_ms']:.2f} ms per task; "
-          f"sweep idle time per run minus the pool's {d['sweep_idle_ms_per_run_minus_pool']:.1f} ms "
-          f"(target < 50 ms); a run takes {d['run_slowdown_in_dask_worker']:.3f}x as long in a Dask worker")
+    print(f"  Dask LocalCluster(2): per-task overhead (no-op round trip) {d['roundtrip_ms_median']:.2f} ms "
+          f"median (p90 {d['roundtrip_ms_p90']:.2f}; target < 50 ms), amortised {d['amortised_ms']:.2f} ms "
+          f"per task; sweep idle time per run minus the pool's "
+          f"{d['sweep_idle_ms_per_run_minus_pool']:.1f} ms (scheduling plus end-of-sweep imbalance); "
+          f"a run takes {d['run_slowdown_in_dask_worker']:.3f}x as long in a Dask worker")
 
 
 if __name__ == "__main__":
