@@ -13,13 +13,14 @@ import numpy as np
 from agents.incidents import ABANDONED, OPEN, RESOLVED, UNSERVED
 from agents.policies.dispatch import Candidates
 from agents.responders import AT_STATION, BUSY
-from sim.eventlog import CODE, key
+from sim.eventlog import CODE
 from sim.eventlog import EventKind as K
+from sim.eventlog import key as row_key
 from sim.kernels.select import _choose_kernel  # engine-owned arrays: valid by construction
 
 # log keys of the events without a unit (see sim.eventlog.key)
-_RECEIVED, _ANSWERED, _CLEARED = key(CODE[K.CALL_RECEIVED]), key(CODE[K.CALL_ANSWERED]), \
-    key(CODE[K.INCIDENT_CLEARED])
+_RECEIVED, _ANSWERED, _CLEARED = (row_key(CODE[kind]) for kind in (
+    K.CALL_RECEIVED, K.CALL_ANSWERED, K.INCIDENT_CLEARED))
 
 
 class DispatchCentre(mesa.Agent):
@@ -58,14 +59,14 @@ class DispatchCentre(mesa.Agent):
         self._out = np.empty(max(1, int(w.type_required.max(initial=1))), dtype=np.int64)
         self._out_min = np.empty(len(self._out))
         self._log_t, self._log_key, self._log_incident = model.log.appenders()
-        self._key_dispatched = [key(CODE[K.UNIT_DISPATCHED], u) for u in range(w.n_units)]
+        self._key_dispatched = [row_key(CODE[K.UNIT_DISPATCHED], u) for u in range(w.n_units)]
         self._timeout = model.env.timeout
         self._gaps = model.book.stream.delay.tolist()
         self._next = 0  # the next call to arrive
         #: JSON detail of ``incident_queued`` per tuple of missing units (few distinct values)
         self._waiting_text: dict[tuple[int, ...], str] = {}
         if self._gaps:
-            model.env.timeout(self._gaps[0]).callbacks.append(self._arrive)
+            self._timeout(self._gaps[0]).callbacks.append(self._arrive)
 
     # -- call taking ----------------------------------------------------------
     def _arrive(self, event) -> None:
@@ -247,11 +248,11 @@ class DispatchCentre(mesa.Agent):
                 heapq.heappush(self.queues[c], key)
         if not book.queued[i]:
             book.queued[i] = True
-            key = tuple(need)
-            waiting = self._waiting_text.get(key)
+            missing = tuple(need)
+            waiting = self._waiting_text.get(missing)
             if waiting is None:
                 caps = m.world.capability_names
-                waiting = self._waiting_text[key] = json.dumps(
+                waiting = self._waiting_text[missing] = json.dumps(
                     {"waiting_for": {caps[c]: n for c, n in enumerate(need) if n}}, sort_keys=True)
             m.log.add(now, K.INCIDENT_QUEUED, i, -1, waiting)
             wait = self.max_queue[book.kind[i]]

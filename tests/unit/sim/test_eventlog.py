@@ -7,7 +7,7 @@ import json
 import numpy as np
 import numpy.testing as npt
 
-from sim.eventlog import CODE, KINDS, DetailCache, EventKind, EventLog
+from sim.eventlog import CODE, KINDS, DetailCache, EventKind, EventLog, key
 
 
 def test_codes_are_positions_of_the_kinds():
@@ -45,8 +45,8 @@ def test_arrays_twice_give_the_same_table():
         log.add(float(i), EventKind.CALL_RECEIVED, incident=i)
     first = log.arrays()
     second = log.arrays()
-    for key in ("t_min", "seq", "code", "incident", "unit"):
-        npt.assert_array_equal(first[key], second[key])
+    for column in ("t_min", "seq", "code", "incident", "unit"):
+        npt.assert_array_equal(first[column], second[column])
 
 
 def test_disabled_log_records_nothing():
@@ -78,3 +78,35 @@ def test_detail_cache_serialises_once_per_key():
     second = cache(("h", 2), make)
     assert first == second == json.dumps({"a": [1, 2], "hospital": 2}, sort_keys=True)
     assert len(calls) == 1
+
+
+def test_appenders_pack_kind_and_unit_and_keep_large_ids():
+    log = EventLog()
+    add_t, add_key, add_incident = log.appenders()
+    rows = [(0.5, CODE[EventKind.UNIT_DISPATCHED], 2**40, 0), (0.75, CODE[EventKind.RUN_END], -1, -1),
+            (1.0, CODE[EventKind.UNIT_AVAILABLE], -1, 2**30)]
+    for t, code, incident, unit in rows:
+        add_t(t)
+        add_key(key(code, unit))
+        add_incident(incident)
+    log.compact()
+    log.emitter()(rows[0])                                      # the whole-row path agrees
+    a = log.arrays()
+    assert len(log) == 4
+    assert a["t_min"].tolist() == [0.5, 0.75, 1.0, 0.5]
+    assert a["code"].tolist() == [r[1] for r in rows] + [rows[0][1]]
+    assert a["incident"].tolist() == [r[2] for r in rows] + [rows[0][2]]
+    assert a["unit"].tolist() == [r[3] for r in rows] + [rows[0][3]]
+    assert a["code"].dtype == np.int8 and a["incident"].dtype == np.int64
+
+
+def test_disabled_log_appenders_are_emptied_by_compaction():
+    log = EventLog(enabled=False)
+    add_t, add_key, add_incident = log.appenders()
+    for i in range(3):
+        add_t(float(i))
+        add_key(key(CODE[EventKind.CALL_RECEIVED]))
+        add_incident(i)
+    log.compact()
+    assert len(log) == 0 and log.t == log.keys == log.incidents == []
+    assert log.arrays()["seq"].shape == (0,)
