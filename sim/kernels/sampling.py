@@ -68,7 +68,7 @@ def categorical(weights: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndar
     if rows.size and (rows.min() < 0 or rows.max() >= w.shape[0]):
         raise ValueError(f"rows must index the {w.shape[0]} weight rows")
     cum = np.cumsum(w, axis=1)
-    if rows.size and (cum[np.unique(rows), -1] <= 0).any():
+    if rows.size and (cum[:, -1] <= 0)[rows].any():  # a gather, no sort: rows has one entry per item
         raise ValueError("a row that is drawn from has zero total weight")
     out = np.empty(rows.shape[0], dtype=np.int64)
     _categorical_kernel(np.ascontiguousarray(cum), rows, u, out)
