@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repetitions")
     parser.add_argument("--out", type=Path, default=Path("out/bench/engine_mmc.json"))
     args, _ = parser.parse_known_args(argv)
-    days, reps = (10, 3) if args.quick else (30, 15)
+    days, reps = (10, 3) if args.quick else (60, 9)
     scenario = scenarios.override(scenarios.load("mmc"), {"time.horizon": f"{days} d"})
     world = sim.compile(scenario)
     engine(2, 0, sim.compile(scenarios.override(scenario, {"time.horizon": "3 d"})), scenario, True)
