@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import json
 import math
 from collections import deque
 
@@ -63,8 +62,6 @@ class DispatchCentre(mesa.Agent):
         self._timeout = model.env.timeout
         self._gaps = model.book.stream.delay.tolist()
         self._next = 0  # the next call to arrive
-        #: JSON detail of ``incident_queued`` per tuple of missing units (few distinct values)
-        self._waiting_text: dict[tuple[int, ...], str] = {}
         if self._gaps:
             self._timeout(self._gaps[0]).callbacks.append(self._arrive)
 
@@ -248,12 +245,9 @@ class DispatchCentre(mesa.Agent):
                 heapq.heappush(self.queues[c], key)
         if not book.queued[i]:
             book.queued[i] = True
-            missing = tuple(need)
-            waiting = self._waiting_text.get(missing)
-            if waiting is None:
-                caps = m.world.capability_names
-                waiting = self._waiting_text[missing] = json.dumps(
-                    {"waiting_for": {caps[c]: n for c, n in enumerate(need) if n}}, sort_keys=True)
+            caps = m.world.capability_names
+            waiting = m.detail(("waiting", *need), lambda: {
+                "waiting_for": {caps[c]: n for c, n in enumerate(need) if n}})
             m.log.add(now, K.INCIDENT_QUEUED, i, -1, waiting)
             wait = self.max_queue[book.kind[i]]
             if wait < math.inf:
