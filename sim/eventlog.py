@@ -43,6 +43,10 @@ if len(KINDS) > 1 << KEY_SHIFT:
     raise RuntimeError(f"{len(KINDS)} event kinds do not fit in {KEY_SHIFT} bits of a log key")
 
 
+#: dtypes of the compacted columns (t_min, code, incident, unit)
+_COLUMN_DTYPES = (np.float64, np.int8, np.int64, np.int64)
+
+
 def key(code: int, unit: int = -1) -> int:
     """The packed (kind code, unit) of a row, as the hot paths append it (unit -1: none)."""
     return code | (unit + 1) << KEY_SHIFT
@@ -109,10 +113,12 @@ class EventLog:
         """Move the pending rows into typed column chunks. Mutates the log (the same list objects)."""
         n = len(self.t)
         if n and self.enabled:
+            t_dtype, code_dtype, incident_dtype, unit_dtype = _COLUMN_DTYPES
             keys = np.array(self.keys, dtype=np.int64)
-            code = (keys & ((1 << KEY_SHIFT) - 1)).astype(np.int8)
-            self._chunks.append((np.array(self.t, dtype=np.float64), code,
-                                 np.array(self.incidents, dtype=np.int64), (keys >> KEY_SHIFT) - 1))
+            code = (keys & ((1 << KEY_SHIFT) - 1)).astype(code_dtype)
+            self._chunks.append((np.array(self.t, dtype=t_dtype), code,
+                                 np.array(self.incidents, dtype=incident_dtype),
+                                 ((keys >> KEY_SHIFT) - 1).astype(unit_dtype, copy=False)))
             self._done += n
         self.t.clear()
         self.keys.clear()
@@ -129,7 +135,7 @@ class EventLog:
         """
         self.compact()
         columns = [np.concatenate(parts) for parts in zip(*self._chunks, strict=True)] if self._chunks \
-            else [np.empty(0, dtype) for dtype in (np.float64, np.int8, np.int64, np.int64)]
+            else [np.empty(0, dtype) for dtype in _COLUMN_DTYPES]
         n = len(columns[0])
         texts: dict[str, int] = {}
         detail_code = np.full(n, -1, dtype=np.int64)
