@@ -18,8 +18,8 @@ from sim.eventlog import key as row_key
 from sim.kernels.select import _choose_kernel  # engine-owned arrays: valid by construction
 
 # log keys of the events without a unit (see sim.eventlog.key)
-_RECEIVED, _ANSWERED, _CLEARED = (row_key(CODE[kind]) for kind in (
-    K.CALL_RECEIVED, K.CALL_ANSWERED, K.INCIDENT_CLEARED))
+_RECEIVED, _ANSWERED, _QUEUED, _CLEARED = (row_key(CODE[kind]) for kind in (
+    K.CALL_RECEIVED, K.CALL_ANSWERED, K.INCIDENT_QUEUED, K.INCIDENT_CLEARED))
 
 
 class DispatchCentre(mesa.Agent):
@@ -51,12 +51,19 @@ class DispatchCentre(mesa.Agent):
         self.on_hold: set[int] = set()      # calls on hold that have not hung up
         self.max_queue = w.type_max_queue.tolist()
         self.preference = getattr(policy, "preference", None)
-        #: per incident type, the (capability, count) pairs it requires
-        self.wanted = [[(c, int(n)) for c, n in enumerate(row) if n] for row in w.type_required]
-        #: per incident type, the required (capability, count) pairs no unit of the fleet has
-        self.lacking = [[(c, n) for c, n in want if not model.fleet.exists[c]] for want in self.wanted]
+        exists = model.fleet.exists
+        #: per incident type, the required (capability, count) pairs that some unit of the fleet has
+        self.wanted = [[(c, int(n)) for c, n in enumerate(row) if n and exists[c]] for row in w.type_required]
+        #: per incident type, how many units it wants in all (of those capabilities)
+        self.wanted_total = [sum(n for _, n in want) for want in self.wanted]
+        #: per incident type, the number of required units of capabilities no unit has
+        self.lacking = [int(sum(n for c, n in enumerate(row) if n and not exists[c]))
+                        for row in w.type_required]
+        self.n_caps = len(w.capability_names)
         self._out = np.empty(max(1, int(w.type_required.max(initial=1))), dtype=np.int64)
         self._out_min = np.empty(len(self._out))
+        # the model's parts, bound once: the hot paths below run once or twice per call
+        self.book, self.fleet, self.env, self.log = model.book, model.fleet, model.env, model.log
         self._log_t, self._log_key, self._log_incident = model.log.appenders()
         self._key_dispatched = [row_key(CODE[K.UNIT_DISPATCHED], u) for u in range(w.n_units)]
         self._timeout = model.env.timeout
@@ -89,13 +96,12 @@ class DispatchCentre(mesa.Agent):
         self._timeout(gaps[i]).callbacks.append(self._arrive)
 
     def _call(self, i: int) -> None:
-        m = self.model
-        now = m.env.now
+        now = self.env.now
         log_t, log_key, log_incident = self._log_t, self._log_key, self._log_incident
         log_t(now)
         log_key(_RECEIVED)
         log_incident(i)
-        book = m.book
+        book = self.book
         if self.unlimited and book.answer[i] == 0 and book.processing[i] == 0:
             book.t_answer[i] = now  # answered and decided at once: skip the call-taking steps
             log_t(now)
@@ -110,9 +116,9 @@ class DispatchCentre(mesa.Agent):
         else:
             self.waiting.append(i)
             self.on_hold.add(i)
-            patience = m.book.patience[i]
+            patience = book.patience[i]
             if patience < math.inf:
-                m.env.timeout(patience, value=i).callbacks.append(self._hang_up)
+                self.env.timeout(patience, value=i).callbacks.append(self._hang_up)
 
     def _hang_up(self, event) -> None:
         i = event.value
@@ -158,28 +164,26 @@ class DispatchCentre(mesa.Agent):
 
     # -- dispatching ------------------------------------------------------------
     def _dispatch(self, i: int, now: float) -> None:
-        m = self.model
-        book, fleet = m.book, m.fleet
+        book, free_count = self.book, self.fleet.free_count
         kind = book.kind[i]
-        need = list(book.required[kind])
-        book.need[i] = need
-        for c, n in self.lacking[kind]:
-            need[c] = 0
-            book.shortfall[i] += n
-        total = book.need_total[i] = sum(need)
-        for c, n in self.wanted[kind]:
-            if need[c] and fleet.free_count[c] > 0:
+        need, base, wanted = book.need, i * self.n_caps, self.wanted[kind]
+        for c, n in wanted:
+            need[base + c] = n
+        if self.lacking[kind]:
+            book.shortfall[i] += self.lacking[kind]
+        total = book.need_total[i] = self.wanted_total[kind]
+        for c, n in wanted:
+            if free_count[c] > 0:
                 for u in self._choose(i, c, n):
                     self._send(u, i, c, now)
         if book.need_total[i]:
-            self._enqueue(i, need, now)
+            self._enqueue(i, now)
         elif total == 0 and book.n_assigned[i] == 0:
             self._unserved(i, "no unit in the fleet has the required capability")
 
     def _choose(self, i: int, c: int, k: int) -> np.ndarray:
         """Units to send to ``i`` for capability ``c`` (up to ``k``), best first."""
-        m = self.model
-        fleet, book = m.fleet, m.book
+        m, fleet, book = self.model, self.fleet, self.book
         moving = fleet.refresh_returning() if fleet.returning else ()
         if self.preference is not None:
             rows = m.travel.rows_for(moving)
@@ -211,23 +215,24 @@ class DispatchCentre(mesa.Agent):
 
     def _book(self, u: int, i: int, c: int, now: float) -> None:
         """Record that unit ``u`` goes to incident ``i`` for capability ``c``. Mutates state."""
-        m = self.model
-        book, unit = m.book, m.fleet.units[u]
-        book.need[i][c] -= 1
+        book, fleet = self.book, self.fleet
+        unit = fleet.units[u]
+        book.need[i * self.n_caps + c] -= 1
         book.need_total[i] -= 1
-        book.n_assigned[i] += 1
+        assigned = book.n_assigned[i] = book.n_assigned[i] + 1
         book.active[i] += 1
-        if book.n_assigned[i] == 1:
+        if assigned == 1:
             book.t_dispatch[i] = now
         unit.job, unit.t_dispatch = i, now
         unit.t_arrive = unit.t_left = unit.travel = math.nan
-        m.fleet.transition(u, BUSY)
+        if fleet.state[u] != BUSY:  # a unit booked as it frees up stays busy
+            fleet.transition(u, BUSY)
         self._log_t(now)
         self._log_key(self._key_dispatched[u])
         self._log_incident(i)
 
     def _send(self, u: int, i: int, c: int, now: float) -> None:
-        fleet = self.model.fleet
+        fleet = self.fleet
         unit = fleet.units[u]
         unit.from_station = fleet.state[u] == AT_STATION
         if not unit.from_station:
@@ -236,10 +241,11 @@ class DispatchCentre(mesa.Agent):
         self._book(u, i, c, now)
         unit.send(i)
 
-    def _enqueue(self, i: int, need: list[int], now: float) -> None:
-        m = self.model
-        book = m.book
+    def _enqueue(self, i: int, now: float) -> None:
+        m, book = self.model, self.book
         key = (book.priority[i], i)
+        base = i * self.n_caps
+        need = book.need[base:base + self.n_caps]
         for c, n in enumerate(need):
             if n:
                 heapq.heappush(self.queues[c], key)
@@ -248,10 +254,13 @@ class DispatchCentre(mesa.Agent):
             caps = m.world.capability_names
             waiting = m.detail(("waiting", *need), lambda: {
                 "waiting_for": {caps[c]: n for c, n in enumerate(need) if n}})
-            m.log.add(now, K.INCIDENT_QUEUED, i, -1, waiting)
+            self._log_t(now)
+            self._log_key(_QUEUED)
+            self._log_incident(i)
+            self.log.attach(waiting)
             wait = self.max_queue[book.kind[i]]
             if wait < math.inf:
-                m.env.timeout(wait, value=i).callbacks.append(self._expire)
+                self.env.timeout(wait, value=i).callbacks.append(self._expire)
 
     def _expire(self, event) -> None:
         i = event.value
@@ -259,9 +268,11 @@ class DispatchCentre(mesa.Agent):
         if book.status[i] != OPEN or book.need_total[i] == 0:
             return
         m = self.model
-        missing = {m.world.capability_names[c]: n for c, n in enumerate(book.need[i]) if n}
+        base, n_caps = i * self.n_caps, self.n_caps
+        need = book.need[base:base + n_caps]
+        missing = {m.world.capability_names[c]: n for c, n in enumerate(need) if n}
         book.shortfall[i] += book.need_total[i]
-        book.need[i] = [0] * len(book.need[i])
+        book.need[base:base + n_caps] = [0] * n_caps
         book.need_total[i] = 0
         if book.n_assigned[i] == 0:
             self._unserved(i, "no unit became free within max_queue")
@@ -281,32 +292,36 @@ class DispatchCentre(mesa.Agent):
 
         Returns the incident id (the unit is booked to it), or -1 when none waits.
         """
-        book = self.model.book
+        need, n_caps, fleet = self.book.need, self.n_caps, self.fleet
         best, best_c = None, -1
-        for c in self.model.fleet.caps[u]:
+        for c in fleet.caps[u]:
             q = self.queues[c]
-            while q and book.need[q[0][1]][c] == 0:
+            while q and need[q[0][1] * n_caps + c] == 0:
                 heapq.heappop(q)
             if q and (best is None or q[0] < best):
                 best, best_c = q[0], c
         if best is None:
             return -1
         i = best[1]
-        self.model.fleet.units[u].from_station = self.model.fleet.state[u] == AT_STATION
+        fleet.units[u].from_station = fleet.state[u] == AT_STATION
         self._book(u, i, best_c, now)
         return i
 
     def unit_left(self, i: int, now: float) -> None:
         """A unit left the scene of ``i``; the incident clears with its last unit."""
-        book = self.model.book
-        book.active[i] -= 1
-        if book.active[i] == 0 and book.need_total[i] == 0 and book.status[i] == OPEN:
-            self._clear(i, now)
+        book = self.book
+        active = book.active[i] = book.active[i] - 1
+        if active == 0 and book.need_total[i] == 0 and book.status[i] == OPEN:
+            book.t_clear[i] = now  # as _clear, inlined: once per incident
+            book.status[i] = RESOLVED
+            self._log_t(now)
+            self._log_key(_CLEARED)
+            self._log_incident(i)
 
     def _clear(self, i: int, now: float) -> None:
-        m = self.model
-        m.book.t_clear[i] = now
-        m.book.status[i] = RESOLVED
+        book = self.book
+        book.t_clear[i] = now
+        book.status[i] = RESOLVED
         self._log_t(now)
         self._log_key(_CLEARED)
         self._log_incident(i)

@@ -31,7 +31,7 @@ class IncidentBook:
     ----------
     stream : IncidentStream
         The replication's incident inputs.
-    required : ndarray of int, shape (n_types, n_capabilities)
+    required : ndarray of int, shape (n_types, n_caps)
         Units needed per capability, by incident type.
     """
 
@@ -54,7 +54,10 @@ class IncidentBook:
         self.t_arrival = [NAN] * n
         self.t_clear = [NAN] * n
         self.status = [OPEN] * n
-        self.need: list[list[int] | None] = [None] * n
+        #: units still wanted, flat: ``need[i * n_caps + c]`` for incident ``i`` and capability ``c``
+        #: (one list rather than a list per incident: nothing per incident for the collector to scan)
+        self.n_caps = int(required.shape[1])
+        self.need = [0] * (n * self.n_caps)
         self.need_total = [0] * n
         self.active = [0] * n
         self.n_assigned = [0] * n
@@ -62,3 +65,13 @@ class IncidentBook:
         self.transport_taken = [False] * n
         self.hospital = [-1] * n
         self.shortfall = [0] * n
+
+    def clear(self) -> None:
+        """Drop every column once the run's tables are built. Mutates the book.
+
+        The units' processes keep a reference to the book until the cyclic
+        collector frees the finished model; emptying it now frees its lists
+        (hundreds of thousands of items on long runs) by reference counting,
+        so that no collection has to scan them first.
+        """
+        self.__dict__.clear()

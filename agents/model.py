@@ -7,7 +7,6 @@ called. ``model.time`` follows ``env.now`` for Mesa tools that read it.
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any
 
@@ -61,7 +60,8 @@ class Simulation(mesa.Model):
         self.detail = DetailCache()
         self.travel = world.geo.for_run()
         self.book = IncidentBook(generate(world, self.travel, self.streams), world.type_required)
-        self.assignments: list[tuple] = []
+        #: finished assignments, :data:`ASSIGNMENT_FIELDS` values per row, flat (see _assignment_array)
+        self.assignments: list[float] = []
         self.hospitals = [Hospital(self, h) for h in range(len(world.hospital_names))]
         self._nearest_hospital: dict[int, int] = {}
         self.fleet = Fleet(self)
@@ -94,7 +94,7 @@ class Simulation(mesa.Model):
     def tables(self) -> dict[str, dict[str, Any]]:
         """Columns of the incidents, assignments, units and events tables."""
         with paused_gc():
-            assignments = _assignment_array(self._assignment_rows())
+            assignments = _assignment_array(self._assignment_values())
             return {
                 "incidents": self._incident_columns(),
                 "assignments": self._assignment_columns(assignments),
@@ -123,7 +123,7 @@ class Simulation(mesa.Model):
             "target_min": s.target[cut],
             "in_warmup": s.t_call[cut] < w.warmup_min,
             "scripted": s.scripted[cut],
-            "label": pd.Categorical(list(s.label[cut])),
+            "label": _label_column(s.label[cut], s.scripted[cut]),
             "location": s.loc[cut],
             "on_scene_min": s.on_scene[cut],
             "transport": s.transport[cut],
@@ -145,17 +145,20 @@ class Simulation(mesa.Model):
         """
         self.log = EventLog(False)
         self.assignments = []
+        if self.book is not None:
+            self.book.clear()
         self.book = None
+        self.dispatch.book = self.dispatch.log = None
         _forget_agent_ids(self)
 
-    def _assignment_rows(self) -> list[tuple]:
-        """Finished assignments plus the ones still under way at the end (times NaN)."""
-        rows = list(self.assignments)
+    def _assignment_values(self) -> list[float]:
+        """Finished assignments plus the ones still under way at the end (times NaN), flat."""
+        values = list(self.assignments)
         for u, unit in enumerate(self.fleet.units):
             if self.fleet.state[u] == BUSY and unit.job >= 0:
-                rows.append((unit.job, u, unit.t_dispatch, unit.t_arrive, unit.t_left, math.nan,
-                             unit.travel, -1, unit.from_station))
-        return rows
+                values.extend((unit.job, u, unit.t_dispatch, unit.t_arrive, unit.t_left, math.nan,
+                               unit.travel, -1, unit.from_station))
+        return values
 
     def _assignment_columns(self, a: np.ndarray) -> dict[str, Any]:
         w = self.world
@@ -222,10 +225,36 @@ def _forget_agent_ids(model: mesa.Model) -> None:
         ids.pop(model, None)
 
 
-def _assignment_array(rows: list[tuple]) -> np.ndarray:
-    """Assignment rows as float64[n, 9] (ids and flags are exact in float64)."""
-    flat = itertools.chain.from_iterable(rows)
-    return np.fromiter(flat, dtype=np.float64, count=9 * len(rows)).reshape(len(rows), 9)
+#: Fields of an assignment row, in the order units append them to ``Simulation.assignments``.
+ASSIGNMENT_FIELDS = ("incident", "unit", "t_dispatch", "t_arrive", "t_left", "t_free", "travel",
+                     "hospital", "from_station")
+
+
+def _assignment_array(values: list[float]) -> np.ndarray:
+    """Flat assignment values as float64[n, 9] (ids and flags are exact in float64).
+
+    One flat list rather than a tuple per row: the rows live until the end of
+    the run, and a tuple each gave the cyclic collector tens of thousands of
+    objects to scan after the event loop (see benchmarks/engine_mmc.py).
+    """
+    width = len(ASSIGNMENT_FIELDS)
+    return np.array(values, dtype=np.float64).reshape(len(values) // width, width)
+
+
+def _label_column(labels: tuple[str, ...], scripted: np.ndarray) -> pd.Categorical:
+    """Incident labels as a categorical (sorted categories); only scripted incidents carry one.
+
+    Coded from the few scripted rows instead of hashing every label (see benchmarks/engine_mmc.py).
+    """
+    idx = np.flatnonzero(scripted).tolist()
+    used = {labels[i] for i in idx}
+    if len(idx) < len(labels):
+        used.add("")  # generated incidents have no label
+    names = sorted(used)
+    code_of = {name: c for c, name in enumerate(names)}
+    codes = np.full(len(labels), code_of.get("", -1), dtype=np.int64)
+    codes[idx] = [code_of[labels[i]] for i in idx]
+    return _coded(codes, names)
 
 
 def _coded(codes, names) -> pd.Categorical:

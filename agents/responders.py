@@ -163,8 +163,8 @@ class Unit(mesa.Agent):
                 hospital = yield from self._transport(i, dest)
                 here = m.hospitals[hospital].loc
             now = env.now
-            m.assignments.append((i, u, self.t_dispatch, t_arrive, t_left, now, trip,
-                                  hospital, from_station))
+            m.assignments.extend((i, u, self.t_dispatch, t_arrive, t_left, now, trip,
+                                  hospital, from_station))  # model.ASSIGNMENT_FIELDS
             # -- free again: next waiting call (straight from here), or home ----------
             if fleet.redispatch:
                 incident = dispatch.unit_free(u, now)  # books the unit while still BUSY

@@ -62,9 +62,12 @@ class EventLog:
     :meth:`appenders`: three C-level ``list.append`` calls and no tuple per
     row cost about half of appending a 4-tuple and converting it later (see
     benchmarks/engine_mmc.py). The few events that carry a detail (a small
-    dict, or its JSON text) keep it in :attr:`details`, keyed by the row's
-    ``seq`` (its index). :meth:`compact` (called now and then by the owner of
-    the loop) moves the rows into typed column chunks, 25 bytes a row.
+    dict, or its JSON text) have it coded as it is added: :attr:`detail_seq`
+    (the rows' ``seq``, their index) beside :attr:`detail_code`, indices into
+    the distinct JSON texts :attr:`detail_texts` (details repeat: a hospital,
+    the units an incident waits for). :meth:`compact` (called now and then by
+    the owner of the loop) moves the rows into typed column chunks, 25 bytes
+    a row.
 
     Parameters
     ----------
@@ -76,7 +79,9 @@ class EventLog:
         self.t: list[float] = []
         self.keys: list[int] = []
         self.incidents: list[int] = []
-        self.details: dict[int, dict[str, Any] | str] = {}
+        self.detail_seq: list[int] = []
+        self.detail_code: list[int] = []
+        self.detail_texts: dict[str, int] = {}  # JSON text -> its code
         self.enabled = enabled
         self._chunks: list[tuple[np.ndarray, ...]] = []  # (t_min, code, incident, unit)
         self._done = 0  # rows already moved into chunks
@@ -106,8 +111,18 @@ class EventLog:
         self.t.append(t)
         self.keys.append(key(CODE[kind], unit))
         self.incidents.append(incident)
-        if detail is not None and self.enabled:
-            self.details[self._done + len(self.t) - 1] = detail
+        if detail is not None:
+            self.attach(detail)
+
+    def attach(self, detail: dict[str, Any] | str) -> None:
+        """Give the last row appended a detail (dict, or its JSON text). Mutates the log."""
+        if self.enabled:
+            text = detail if isinstance(detail, str) else json.dumps(detail, sort_keys=True)
+            code = self.detail_texts.get(text)
+            if code is None:
+                code = self.detail_texts[text] = len(self.detail_texts)
+            self.detail_seq.append(self._done + len(self.t) - 1)
+            self.detail_code.append(code)
 
     def compact(self) -> None:
         """Move the pending rows into typed column chunks. Mutates the log (the same list objects)."""
@@ -137,11 +152,8 @@ class EventLog:
         columns = [np.concatenate(parts) for parts in zip(*self._chunks, strict=True)] if self._chunks \
             else [np.empty(0, dtype) for dtype in _COLUMN_DTYPES]
         n = len(columns[0])
-        texts: dict[str, int] = {}
         detail_code = np.full(n, -1, dtype=np.int64)
-        codes = [texts.setdefault(d if isinstance(d, str) else json.dumps(d, sort_keys=True), len(texts))
-                 for d in self.details.values()]
-        detail_code[np.fromiter(self.details, dtype=np.int64, count=len(codes))] = codes
+        detail_code[np.array(self.detail_seq, dtype=np.int64)] = np.array(self.detail_code, dtype=np.int64)
         return {
             "t_min": columns[0],
             "seq": np.arange(n, dtype=np.int64),
@@ -149,7 +161,7 @@ class EventLog:
             "incident": columns[2],
             "unit": columns[3],
             "detail_code": detail_code,
-            "detail_text": list(texts),
+            "detail_text": list(self.detail_texts),
         }
 
 
