@@ -82,11 +82,10 @@ class DispatchCentre(mesa.Agent):
         initialisation events are urgent), as it was with a process.
         """
         gaps, i = self._gaps, self._next
-        log = self.model.log
         while True:
             self._call(i)
-            if i & 8191 == 8191:  # keep the log compact as it grows (see EventLog.compact)
-                log.compact()
+            if i & 8191 == 8191:  # keep the log and assignments compact as they grow
+                self.model.compact()
             i += 1
             if i == len(gaps):
                 return

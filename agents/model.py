@@ -23,7 +23,15 @@ from sim.demand import generate
 from sim.eventlog import KINDS, DetailCache, EventKind, EventLog
 from sim.gcpause import paused_gc
 from sim.rng import Streams
+from sim.rowbuffer import RowBuffer
 from sim.world import TIERS, World
+
+#: Fields of an assignment row, in the order units append them to ``Simulation.assignments``
+#: (float64: ids and flags are exact). A row buffer rather than a tuple per row: rows live until
+#: the end of the run, and a tuple each gave the cyclic collector tens of thousands of objects
+#: to scan after the event loop (see benchmarks/engine_mmc.py).
+ASSIGNMENT_FIELDS = ("incident", "unit", "t_dispatch", "t_arrive", "t_left", "t_free", "travel",
+                     "hospital", "from_station")
 
 
 class Simulation(mesa.Model):
@@ -60,13 +68,18 @@ class Simulation(mesa.Model):
         self.detail = DetailCache()
         self.travel = world.geo.for_run()
         self.book = IncidentBook(generate(world, self.travel, self.streams), world.type_required)
-        #: finished assignments, :data:`ASSIGNMENT_FIELDS` values per row, flat (see _assignment_array)
-        self.assignments: list[float] = []
+        #: finished assignments, one row of :data:`ASSIGNMENT_FIELDS` each
+        self.assignments = RowBuffer(len(ASSIGNMENT_FIELDS))
         self.hospitals = [Hospital(self, h) for h in range(len(world.hospital_names))]
         self._nearest_hospital: dict[int, int] = {}
         self.fleet = Fleet(self)
         self.dispatch = DispatchCentre(self, policy)
         self._ran = False
+
+    def compact(self) -> None:
+        """Move the rows appended so far into numpy chunks (called every few thousand calls)."""
+        self.log.compact()
+        self.assignments.compact()
 
     def nearest_hospital(self, loc: int) -> int:
         """Index of the hospital with the shortest trip from ``loc``."""
@@ -94,7 +107,7 @@ class Simulation(mesa.Model):
     def tables(self) -> dict[str, dict[str, Any]]:
         """Columns of the incidents, assignments, units and events tables."""
         with paused_gc():
-            assignments = _assignment_array(self._assignment_values())
+            assignments = self.assignments.array(self._unfinished_assignments())
             return {
                 "incidents": self._incident_columns(),
                 "assignments": self._assignment_columns(assignments),
@@ -106,7 +119,8 @@ class Simulation(mesa.Model):
         w, b, s = self.world, self.book, self.book.stream
         n = int(np.searchsorted(s.t_call, self.until, side="left"))
         cut = slice(0, n)
-        arrival = np.asarray(b.t_arrival[cut], dtype=np.float64)
+        f64, i64 = np.float64, np.int64
+        arrival = _from_list(b.t_arrival, f64, n)
         return {
             "incident_id": np.arange(n),
             "kind": _coded(s.kind[cut], w.type_names),
@@ -114,12 +128,12 @@ class Simulation(mesa.Model):
             "priority": s.priority[cut],
             "x_km": s.x_km[cut], "y_km": s.y_km[cut],
             "t_call_min": s.t_call[cut],
-            "t_answer_min": np.asarray(b.t_answer[cut], dtype=np.float64),
-            "t_dispatch_min": np.asarray(b.t_dispatch[cut], dtype=np.float64),
+            "t_answer_min": _from_list(b.t_answer, f64, n),
+            "t_dispatch_min": _from_list(b.t_dispatch, f64, n),
             "t_first_arrival_min": arrival,
-            "t_clear_min": np.asarray(b.t_clear[cut], dtype=np.float64),
+            "t_clear_min": _from_list(b.t_clear, f64, n),
             "response_min": arrival - s.t_call[cut],
-            "status": _coded(b.status[cut], STATUS_NAMES),
+            "status": _coded(_from_list(b.status, np.int8, n), STATUS_NAMES),
             "target_min": s.target[cut],
             "in_warmup": s.t_call[cut] < w.warmup_min,
             "scripted": s.scripted[cut],
@@ -131,10 +145,10 @@ class Simulation(mesa.Model):
             "answer_min": s.answer[cut],
             "processing_min": s.processing[cut],
             "units_required": w.type_required[s.kind[cut]].sum(axis=1),
-            "units_assigned": np.asarray(b.n_assigned[cut], dtype=np.int64),
-            "shortfall": np.asarray(b.shortfall[cut], dtype=np.int64),
-            "queued": np.asarray(b.queued[cut], dtype=bool),
-            "hospital": _coded(b.hospital[cut], w.hospital_names),
+            "units_assigned": _from_list(b.n_assigned, i64, n),
+            "shortfall": _from_list(b.shortfall, i64, n),
+            "queued": _from_list(b.queued, np.bool_, n),
+            "hospital": _coded(_from_list(b.hospital, i64, n), w.hospital_names),
         }
 
     def release(self) -> None:
@@ -144,21 +158,18 @@ class Simulation(mesa.Model):
         the cyclic collector frees; emptying the big lists frees most memory at once.
         """
         self.log = EventLog(False)
-        self.assignments = []
+        self.assignments = RowBuffer(len(ASSIGNMENT_FIELDS))
         if self.book is not None:
             self.book.clear()
         self.book = None
         self.dispatch.book = self.dispatch.log = None
         _forget_agent_ids(self)
 
-    def _assignment_values(self) -> list[float]:
-        """Finished assignments plus the ones still under way at the end (times NaN), flat."""
-        values = list(self.assignments)
-        for u, unit in enumerate(self.fleet.units):
-            if self.fleet.state[u] == BUSY and unit.job >= 0:
-                values.extend((unit.job, u, unit.t_dispatch, unit.t_arrive, unit.t_left, math.nan,
-                               unit.travel, -1, unit.from_station))
-        return values
+    def _unfinished_assignments(self) -> list[tuple]:
+        """Rows of the assignments still under way at the end (times not reached: NaN)."""
+        return [(unit.job, u, unit.t_dispatch, unit.t_arrive, unit.t_left, math.nan, unit.travel, -1,
+                 unit.from_station)
+                for u, unit in enumerate(self.fleet.units) if self.fleet.state[u] == BUSY and unit.job >= 0]
 
     def _assignment_columns(self, a: np.ndarray) -> dict[str, Any]:
         w = self.world
@@ -225,22 +236,6 @@ def _forget_agent_ids(model: mesa.Model) -> None:
         ids.pop(model, None)
 
 
-#: Fields of an assignment row, in the order units append them to ``Simulation.assignments``.
-ASSIGNMENT_FIELDS = ("incident", "unit", "t_dispatch", "t_arrive", "t_left", "t_free", "travel",
-                     "hospital", "from_station")
-
-
-def _assignment_array(values: list[float]) -> np.ndarray:
-    """Flat assignment values as float64[n, 9] (ids and flags are exact in float64).
-
-    One flat list rather than a tuple per row: the rows live until the end of
-    the run, and a tuple each gave the cyclic collector tens of thousands of
-    objects to scan after the event loop (see benchmarks/engine_mmc.py).
-    """
-    width = len(ASSIGNMENT_FIELDS)
-    return np.array(values, dtype=np.float64).reshape(len(values) // width, width)
-
-
 def _label_column(labels: tuple[str, ...], scripted: np.ndarray) -> pd.Categorical:
     """Incident labels as a categorical (sorted categories); only scripted incidents carry one.
 
@@ -257,6 +252,19 @@ def _label_column(labels: tuple[str, ...], scripted: np.ndarray) -> pd.Categoric
     return _coded(codes, names)
 
 
+def _from_list(values: list, dtype: Any, n: int) -> np.ndarray:
+    """The first ``n`` items of a list of Python numbers as an array.
+
+    ``np.fromiter`` converts item by item with fewer instructions than
+    ``np.asarray`` (which first discovers the dtype and shape of every item)
+    and needs no slice copy (see benchmarks/engine_mmc.py).
+    """
+    return np.fromiter(values, dtype=dtype, count=n)
+
+
 def _coded(codes, names) -> pd.Categorical:
     """Categorical column from integer codes (-1 = missing) and category names."""
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=list(names))
+    codes = np.asarray(codes)
+    if codes.dtype.kind not in "iu":  # lists of Python ints arrive as int64; floats need a cast
+        codes = codes.astype(np.int64)
+    return pd.Categorical.from_codes(codes, categories=list(names))
