@@ -5,8 +5,8 @@ from hypothesis import strategies as st
 
 from sim.rowbuffer import RowBuffer
 
-rows_st = st.lists(st.tuples(st.integers(-5, 10**6), st.floats(allow_nan=True, allow_infinity=True), st.booleans()),
-                   max_size=60)
+rows_st = st.lists(st.tuples(st.integers(-5, 10**6), st.floats(allow_nan=True, allow_infinity=True),
+                             st.booleans()), max_size=60)
 
 
 @pytest.mark.nojit
