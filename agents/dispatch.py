@@ -84,7 +84,7 @@ class DispatchCentre(mesa.Agent):
         gaps, i = self._gaps, self._next
         while True:
             self._call(i)
-            if i & 8191 == 8191:  # keep the log and assignments compact as they grow
+            if i & 1023 == 1023:  # keep the log and assignments compact as they grow
                 self.model.compact()
             i += 1
             if i == len(gaps):

@@ -68,6 +68,7 @@ class Simulation(mesa.Model):
         self.detail = DetailCache()
         self.travel = world.geo.for_run()
         self.book = IncidentBook(generate(world, self.travel, self.streams), world.type_required)
+        self.log.reserve(_expected_rows(self.book.stream.kind, world.type_required))
         #: finished assignments, one row of :data:`ASSIGNMENT_FIELDS` each
         self.assignments = RowBuffer(len(ASSIGNMENT_FIELDS))
         self.hospitals = [Hospital(self, h) for h in range(len(world.hospital_names))]
@@ -181,11 +182,11 @@ class Simulation(mesa.Model):
             "home_station": _coded(w.unit_station[unit], w.station_names),
             "home_district": _coded(w.unit_district[unit], w.district_names),
             "tier": _coded(w.unit_tier[unit], TIERS),
-            "t_dispatch_min": a[:, 2].copy(),
-            "t_arrive_min": a[:, 3].copy(),
-            "t_clear_min": a[:, 4].copy(),
-            "t_free_min": a[:, 5].copy(),
-            "travel_min": a[:, 6].copy(),
+            "t_dispatch_min": a[:, 2],  # views: the DataFrame takes them as they are
+            "t_arrive_min": a[:, 3],
+            "t_clear_min": a[:, 4],
+            "t_free_min": a[:, 5],
+            "travel_min": a[:, 6],
             "hospital": _coded(a[:, 7].astype(np.int64), w.hospital_names),
             "mutual_aid": w.unit_district[unit] != self.book.stream.district[inc],
             "from_station": a[:, 8].astype(bool),
@@ -250,6 +251,15 @@ def _label_column(labels: tuple[str, ...], scripted: np.ndarray) -> pd.Categoric
     codes = np.full(len(labels), code_of.get("", -1), dtype=np.int64)
     codes[idx] = [code_of[labels[i]] for i in idx]
     return _coded(codes, names)
+
+
+def _expected_rows(kind: np.ndarray, required: np.ndarray) -> int:
+    """A generous estimate of a run's log rows: a few per call, about six per unit sent.
+
+    Only room is reserved: pages that no row reaches are never touched.
+    """
+    units = int(required.sum(axis=1)[kind].sum()) if len(kind) else 0
+    return 4 * len(kind) + 6 * units + 64
 
 
 def _from_list(values: list, dtype: Any, n: int) -> np.ndarray:

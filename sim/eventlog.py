@@ -44,7 +44,7 @@ if len(KINDS) > 1 << KEY_SHIFT:
 
 
 #: dtypes of the compacted columns (t_min, code, incident, unit)
-_COLUMN_DTYPES = (np.float64, np.int8, np.int64, np.int64)
+_COLUMN_DTYPES = (np.float64, np.int8, np.int64, np.int32)
 
 
 def key(code: int, unit: int = -1) -> int:
@@ -66,8 +66,11 @@ class EventLog:
     (the rows' ``seq``, their index) beside :attr:`detail_code`, indices into
     the distinct JSON texts :attr:`detail_texts` (details repeat: a hospital,
     the units an incident waits for). :meth:`compact` (called now and then by
-    the owner of the loop) moves the rows into typed column chunks, 25 bytes
-    a row.
+    the owner of the loop) moves the rows into typed columns, 21 bytes a row,
+    whose room grows by doubling; :meth:`reserve` sizes it up front from an
+    estimate, so that a long run's log is neither copied as it grows nor
+    concatenated at the end (each costs fresh pages: see
+    benchmarks/engine_mmc.py).
 
     Parameters
     ----------
@@ -83,8 +86,19 @@ class EventLog:
         self.detail_code: list[int] = []
         self.detail_texts: dict[str, int] = {}  # JSON text -> its code
         self.enabled = enabled
-        self._chunks: list[tuple[np.ndarray, ...]] = []  # (t_min, code, incident, unit)
-        self._done = 0  # rows already moved into chunks
+        self._columns = tuple(np.empty(0, dtype) for dtype in _COLUMN_DTYPES)  # t_min, code, incident, unit
+        self._done = 0  # rows already moved into the columns
+
+    def reserve(self, rows: int) -> None:
+        """Make room for ``rows`` compacted rows in all (pages are touched only as rows arrive)."""
+        if rows > len(self._columns[0]) and self.enabled:
+            done = self._done
+            grown = []
+            for old in self._columns:
+                new = np.empty(rows, dtype=old.dtype)
+                new[:done] = old[:done]
+                grown.append(new)
+            self._columns = tuple(grown)
 
     def appenders(self) -> tuple[Callable[[float], None], Callable[[int], None], Callable[[int], None]]:
         """``(t.append, keys.append, incidents.append)``: append all three for each row, in order.
@@ -125,17 +139,20 @@ class EventLog:
             self.detail_code.append(code)
 
     def compact(self) -> None:
-        """Move the pending rows into typed column chunks. Mutates the log (the same list objects)."""
+        """Move the pending rows into the typed columns. Mutates the log (the same list objects)."""
         n = len(self.t)
         if n and self.enabled:
-            t_dtype, code_dtype, incident_dtype, unit_dtype = _COLUMN_DTYPES
+            start, end = self._done, self._done + n
+            if end > len(self._columns[0]):
+                self.reserve(max(end, 2 * len(self._columns[0]), 4096))
+            t, code, incident, unit = self._columns
             # fromiter: fewer instructions per item than np.array, which first discovers dtypes
             keys = np.fromiter(self.keys, dtype=np.int64, count=n)
-            code = (keys & ((1 << KEY_SHIFT) - 1)).astype(code_dtype)
-            self._chunks.append((np.fromiter(self.t, dtype=t_dtype, count=n), code,
-                                 np.fromiter(self.incidents, dtype=incident_dtype, count=n),
-                                 ((keys >> KEY_SHIFT) - 1).astype(unit_dtype, copy=False)))
-            self._done += n
+            code[start:end] = keys & ((1 << KEY_SHIFT) - 1)
+            unit[start:end] = (keys >> KEY_SHIFT) - 1
+            t[start:end] = np.fromiter(self.t, dtype=np.float64, count=n)
+            incident[start:end] = np.fromiter(self.incidents, dtype=np.int64, count=n)
+            self._done = end
         self.t.clear()
         self.keys.clear()
         self.incidents.clear()
@@ -144,16 +161,17 @@ class EventLog:
         return self._done + (len(self.t) if self.enabled else 0)
 
     def arrays(self) -> dict[str, Any]:
-        """Columns ``t_min`` (float64), ``seq``, ``incident``, ``unit`` (int64), ``code`` (int8), details.
+        """Columns ``t_min`` (float64), ``seq``, ``incident`` (int64), ``unit`` (int32), ``code`` (int8).
 
-        Details come as ``detail_code`` (int64, -1 where an event has none) into
+        The columns are views of the log's own storage (no copy): take them once,
+        after the run. Details come as ``detail_code`` (-1 where an event has none;
+        the smallest signed integer type that holds the codes) into
         ``detail_text`` (the distinct JSON texts): few distinct values repeat.
         """
         self.compact()
-        columns = [np.concatenate(parts) for parts in zip(*self._chunks, strict=True)] if self._chunks \
-            else [np.empty(0, dtype) for dtype in _COLUMN_DTYPES]
-        n = len(columns[0])
-        detail_code = np.full(n, -1, dtype=np.int64)
+        n = self._done
+        columns = [c[:n] for c in self._columns]
+        detail_code = np.full(n, -1, dtype=np.min_scalar_type(-max(len(self.detail_texts), 1)))
         m = len(self.detail_seq)
         detail_code[np.fromiter(self.detail_seq, dtype=np.int64, count=m)] = \
             np.fromiter(self.detail_code, dtype=np.int64, count=m)

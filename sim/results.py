@@ -39,12 +39,16 @@ class RunResult:
     @classmethod
     def from_columns(cls, columns: dict[str, dict[str, Any]], meta: dict[str, Any],
                      scenario: dict[str, Any] | None = None) -> RunResult:
-        """Build the DataFrames from column dicts (as produced by the model).
+        """Build the DataFrames from column dicts (as produced by the model), taking their arrays.
 
-        Empties ``columns`` table by table, so that each table's arrays are
-        freed once its DataFrame holds their copy (a lower peak on long runs).
+        The DataFrames hold the given arrays themselves (no copy, no
+        consolidation into 2-D blocks): the columns must belong to this run
+        alone, as the model's do (tests/engine/test_memory.py checks that none
+        shares memory with the World). Copying a long run's tables cost
+        another 20-odd MB of fresh pages on each run (see
+        benchmarks/engine_mmc.py). Empties ``columns`` table by table.
         """
-        frames = {name: pd.DataFrame(columns.pop(name)) for name in TABLES}
+        frames = {name: pd.DataFrame(columns.pop(name), copy=False) for name in TABLES}
         return cls(**frames, meta=meta, scenario=scenario or {})
 
     def summary(self) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import weakref
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import scenarios
@@ -42,3 +44,30 @@ def test_many_runs_leave_no_model_behind_mesa3179(world):
 
 def _live_models() -> set[int]:
     return {id(o) for o in gc.get_objects() if isinstance(o, Simulation)}
+
+
+def _buffers(column) -> list[np.ndarray]:
+    """The numpy arrays holding a table column's values."""
+    values = column.array
+    if isinstance(values, pd.Categorical):
+        return [values.codes]
+    if isinstance(values, pd.arrays.IntegerArray | pd.arrays.BooleanArray):
+        return [values._data, values._mask]
+    return [np.asarray(values)]
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("name", ["ansan", "mmc"])
+def test_tables_own_their_memory(name):
+    """The tables take the model's arrays without a copy: none may be a view of the shared World."""
+    scenario = scenarios.override(scenarios.load(name), SHORT)
+    world = sim.compile(scenario)
+    result = sim.run(scenario, world=world, seed=2)
+    shared = [v for v in vars(world).values() if isinstance(v, np.ndarray)]
+    assert len(shared) > 10
+    for table in ("incidents", "assignments", "units", "events"):
+        frame = getattr(result, table)
+        assert len(frame) > 0
+        for col in frame.columns:
+            for buf in _buffers(frame[col]):
+                assert not any(np.shares_memory(buf, w) for w in shared), f"{table}.{col}"

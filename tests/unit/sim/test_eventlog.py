@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import numpy.testing as npt
+import pytest
 
 from sim.eventlog import CODE, KINDS, DetailCache, EventKind, EventLog, key
 
@@ -36,7 +37,28 @@ def test_rows_and_details_survive_compaction_in_order():
     npt.assert_array_equal(a["unit"], [-1, 3, 3, -1])
     detail = [a["detail_text"][c] if c >= 0 else None for c in a["detail_code"]]
     assert detail == [None, None, '{"a": 1, "b": 2}', '{"x": 1}']
-    assert a["seq"].dtype == np.int64 and a["unit"].dtype == np.int64
+    assert a["seq"].dtype == np.int64 and a["unit"].dtype == np.int32 and a["detail_code"].dtype == np.int8
+
+
+@pytest.mark.parametrize("reserve", [0, 3, 10_000])
+def test_rows_survive_growth_and_reservation(reserve):
+    log = EventLog()
+    log.reserve(reserve)
+    add_t, add_key, add_incident = log.appenders()
+    want = []
+    for i in range(9000):
+        row = (i * 0.25, CODE[EventKind.UNIT_ARRIVED], i, i % 7)
+        want.append(row)
+        add_t(row[0])
+        add_key(key(row[1], row[3]))
+        add_incident(row[2])
+        if i % 1000 == 999:
+            log.compact()
+            log.reserve(5)  # never shrinks
+    a = log.arrays()
+    assert len(log) == 9000 and len(a["t_min"]) == 9000
+    assert list(zip(a["t_min"].tolist(), a["code"].tolist(), a["incident"].tolist(), a["unit"].tolist(),
+                    strict=True)) == want
 
 
 def test_arrays_twice_give_the_same_table():
