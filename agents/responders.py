@@ -128,9 +128,7 @@ class Unit(mesa.Agent):
             i = incident
             # -- dispatched: turnout, drive, work on scene ---------------------------
             dest = book.loc[i]
-            from_station = self.from_station
-            if not from_station:
-                here = int(fleet.loc[u])  # a diverted unit starts where it was met
+            from_station = self.from_station  # else it goes on from ``here``
             if from_station and self.turnout > 0:
                 yield timeout(self.turnout)
                 log_t(env.now)
@@ -183,6 +181,7 @@ class Unit(mesa.Agent):
                     yield timeout(trip)
                 except simpy.Interrupt as diverted:
                     incident = diverted.cause
+                    here = int(fleet.loc[u])  # where it was met (set by the dispatch centre)
                     continue
                 finally:
                     fleet.returning.discard(u)
