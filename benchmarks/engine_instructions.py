@@ -1,0 +1,136 @@
+"""Instructions per customer on the M/M/c scenario, beside a minimal SimPy model: a noise-free figure.
+
+``benchmarks.engine_mmc`` times the engine against a plain SimPy M/M/c model;
+on a shared virtual machine its repetitions scatter by 10% and more. This
+benchmark counts the instructions each side executes instead (valgrind's
+callgrind, instrumentation switched on only around the measured sections),
+which repeats to within 0.1% whatever else the machine is doing. Instructions
+are not time (cache misses, page faults and branch mispredictions cost extra
+cycles), so read the two benchmarks together.
+
+The sections are those of ``benchmarks.engine_mmc`` (same queue, same seed):
+``plain_simpy``, ``engine_full`` (``sim.run``: event log, tables) and
+``engine_loop`` (the event loop alone). Needs ``valgrind`` (Debian package
+``valgrind``); without it the benchmark says so and returns no figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = ("plain_simpy", "engine_full", "engine_loop")
+
+
+def _control(*args: str) -> None:
+    """Send a command to the callgrind instance running this process and wait for it.
+
+    The process must keep executing for valgrind to take the command, hence
+    the busy wait; the few instructions it adds are negligible.
+    """
+    proc = subprocess.Popen(["callgrind_control", *args, str(os.getpid())],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while proc.poll() is None:
+        pass
+
+
+def _inner(days: float) -> None:
+    """Run under callgrind: warm up, then count each section into its own dump."""
+    import gc
+
+    import scenarios
+    import sim
+    from agents.model import Simulation
+    from agents.policies import resolve
+    from benchmarks.engine_mmc import plain_simpy
+
+    scenario = scenarios.override(scenarios.load("mmc"), {"time.horizon": f"{days:g} d"})
+    world = sim.compile(scenario)
+    sim.run(scenario, world=world, seed=0)  # imports, numba cache, first-call costs: not counted
+    plain_simpy(days, 0)
+    counts: dict[str, int] = {}
+
+    def full() -> int:
+        return len(sim.run(scenario, world=world, seed=101).incidents)
+
+    def loop() -> int:
+        return Simulation(world, resolve("nearest", {}, world), 101).run().book.stream.n
+
+    runs = {"plain_simpy": lambda: plain_simpy(days, 101)[0], "engine_full": full, "engine_loop": loop}
+    _control("--instr=on")
+    for name in SECTIONS:
+        gc.collect()
+        _control("--zero")
+        counts[name] = runs[name]()
+        _control(f"--dump={name}")
+    print(json.dumps(counts))
+
+
+def _read_dumps(folder: Path) -> dict[str, int]:
+    """Instructions of each named dump in ``folder``."""
+    found: dict[str, int] = {}
+    for path in folder.glob("cg.out.*"):
+        text = path.read_text(errors="replace")
+        name = re.search(r"^desc: Trigger: dump (\S+)", text, re.M)
+        total = re.search(r"^summary: (\d+)", text, re.M)
+        if name and total and name.group(1) in SECTIONS:
+            found[name.group(1)] = int(total.group(1))
+    return found
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="benchmarks.engine_instructions")
+    parser.add_argument("--quick", action="store_true", help="5 simulated days instead of 20")
+    parser.add_argument("--days", type=float, default=None)
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=Path("out/bench/engine_instructions.json"))
+    args, _ = parser.parse_known_args(argv)
+    days = args.days or (5.0 if args.quick else 20.0)
+    if args.inner:
+        _inner(days)
+        return {}
+    if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
+        print("engine_instructions: skipped (valgrind not found; Debian package 'valgrind')")
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={tmp}/cg.out.%p",
+               sys.executable, "-m", "benchmarks.engine_instructions", "--inner", "--days", str(days)]
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+        irs = _read_dumps(Path(tmp))
+    if done.returncode != 0 or not lines or len(irs) != len(SECTIONS):
+        print(f"engine_instructions: the run under valgrind failed (exit {done.returncode})")
+        print(done.stderr[-2000:])
+        return {}
+    customers = json.loads(lines[-1])
+    per = {k: irs[k] / customers[k] for k in SECTIONS}
+    figures = {
+        "days_simulated": days,
+        "customers": customers,
+        "instructions": irs,
+        "instructions_per_customer": {k: round(v) for k, v in per.items()},
+        # > 1: the engine needs fewer instructions per customer than plain SimPy
+        "ratio_plain_simpy_to_engine_full": round(per["plain_simpy"] / per["engine_full"], 3),
+        "ratio_plain_simpy_to_engine_loop": round(per["plain_simpy"] / per["engine_loop"], 3),
+    }
+    print(f"M/M/5 at utilisation 0.8, {days:g} simulated days, instructions counted by callgrind")
+    for k in SECTIONS:
+        print(f"  {k:12s} {per[k]:10.0f} instructions per customer ({customers[k]} customers)")
+    print(f"  plain_simpy / engine_full = {figures['ratio_plain_simpy_to_engine_full']}"
+          f"  (engine_loop: {figures['ratio_plain_simpy_to_engine_loop']})")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
