@@ -156,11 +156,11 @@ class Unit(mesa.Agent):
             if carry:
                 book.transport_taken[i] = True
             dispatch.unit_left(i, t_left)
-            hospital = -1
+            hospital, now = -1, t_left  # no time passes unless it transports
             if carry:
                 hospital = yield from self._transport(i, dest)
                 here = m.hospitals[hospital].loc
-            now = env.now
+                now = env.now
             m.assignments.extend((i, u, self.t_dispatch, t_arrive, t_left, now, trip,
                                   hospital, from_station))  # model.ASSIGNMENT_FIELDS
             # -- free again: next waiting call (straight from here), or home ----------
