@@ -59,7 +59,7 @@ class DispatchCentre(mesa.Agent):
         #: per incident type, the number of required units of capabilities no unit has
         self.lacking = [int(sum(n for c, n in enumerate(row) if n and not exists[c]))
                         for row in w.type_required]
-        self.n_caps = len(w.capability_names)
+        self.n_caps = model.book.n_caps
         self._out = np.empty(max(1, int(w.type_required.max(initial=1))), dtype=np.int64)
         self._out_min = np.empty(len(self._out))
         # the model's parts, bound once: the hot paths below run once or twice per call
@@ -243,8 +243,7 @@ class DispatchCentre(mesa.Agent):
     def _enqueue(self, i: int, now: float) -> None:
         m, book = self.model, self.book
         key = (book.priority[i], i)
-        base = i * self.n_caps
-        need = book.need[base:base + self.n_caps]
+        need = book.need_of(i)
         for c, n in enumerate(need):
             if n:
                 heapq.heappush(self.queues[c], key)
@@ -267,11 +266,9 @@ class DispatchCentre(mesa.Agent):
         if book.status[i] != OPEN or book.need_total[i] == 0:
             return
         m = self.model
-        base, n_caps = i * self.n_caps, self.n_caps
-        need = book.need[base:base + n_caps]
-        missing = {m.world.capability_names[c]: n for c, n in enumerate(need) if n}
+        missing = {m.world.capability_names[c]: n for c, n in enumerate(book.need_of(i)) if n}
         book.shortfall[i] += book.need_total[i]
-        book.need[base:base + n_caps] = [0] * n_caps
+        book.need[i * self.n_caps:(i + 1) * self.n_caps] = [0] * self.n_caps
         book.need_total[i] = 0
         if book.n_assigned[i] == 0:
             self._unserved(i, "no unit became free within max_queue")
@@ -311,11 +308,7 @@ class DispatchCentre(mesa.Agent):
         book = self.book
         active = book.active[i] = book.active[i] - 1
         if active == 0 and book.need_total[i] == 0 and book.status[i] == OPEN:
-            book.t_clear[i] = now  # as _clear, inlined: once per incident
-            book.status[i] = RESOLVED
-            self._log_t(now)
-            self._log_key(_CLEARED)
-            self._log_incident(i)
+            self._clear(i, now)
 
     def _clear(self, i: int, now: float) -> None:
         book = self.book

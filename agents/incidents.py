@@ -66,6 +66,10 @@ class IncidentBook:
         self.hospital = [-1] * n
         self.shortfall = [0] * n
 
+    def need_of(self, i: int) -> list[int]:
+        """Units still wanted by incident ``i``, per capability (a copy)."""
+        return self.need[i * self.n_caps:(i + 1) * self.n_caps]
+
     def clear(self) -> None:
         """Drop every column once the run's tables are built. Mutates the book.
 
