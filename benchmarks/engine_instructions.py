@@ -30,6 +30,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks import write_figures
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("plain_simpy", "engine_full", "engine_loop")
 REPEATS = 3
@@ -53,9 +55,7 @@ def _inner(days: float) -> None:
 
     import scenarios
     import sim
-    from agents.model import Simulation
-    from agents.policies import resolve
-    from benchmarks.engine_mmc import plain_simpy
+    from benchmarks.engine_mmc import engine, plain_simpy
 
     scenario = scenarios.override(scenarios.load("mmc"), {"time.horizon": f"{days:g} d"})
     world = sim.compile(scenario)
@@ -63,13 +63,9 @@ def _inner(days: float) -> None:
     plain_simpy(days, 0)
     counts: dict[str, int] = {}
 
-    def full() -> int:
-        return len(sim.run(scenario, world=world, seed=101).incidents)
-
-    def loop() -> int:
-        return Simulation(world, resolve("nearest", {}, world), 101).run().book.stream.n
-
-    runs = {"plain_simpy": lambda: plain_simpy(days, 101)[0], "engine_full": full, "engine_loop": loop}
+    runs = {"plain_simpy": lambda: plain_simpy(days, 101)[0],  # (customers, seconds): the count only
+            "engine_full": lambda: engine(days, 101, world, scenario, True)[0],
+            "engine_loop": lambda: engine(days, 101, world, scenario, False)[0]}
     _control("--instr=on")
     for k in range(REPEATS):
         for name in SECTIONS:
@@ -138,8 +134,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"runs up to {100 * spread:.1f}% more)")
     print(f"  plain_simpy / engine_full = {figures['ratio_plain_simpy_to_engine_full']}"
           f"  (engine_loop: {figures['ratio_plain_simpy_to_engine_loop']})")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    write_figures(args.out, figures)
     return figures
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import statistics
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ import scenarios
 import sim
 from agents.model import Simulation
 from agents.policies import resolve
+from benchmarks import write_figures
 
 C, MU_PER_MIN, RHO = 5, 0.1, 0.8
 
@@ -132,8 +132,7 @@ def main(argv: list[str] | None = None) -> dict:
           f"engine_loop {paired['engine_loop']:.3f}")
     print(f"  best repetitions: engine_full {figures['best_ratio_engine_full']:.3f}, "
           f"engine_loop {figures['best_ratio_engine_loop']:.3f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    write_figures(args.out, figures)
     return figures
 
 

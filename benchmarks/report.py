@@ -15,7 +15,6 @@ every table kept) and cached under ``out/bench/report-sweep-*``. Measured:
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
+
+from benchmarks import write_figures
 
 FACTORS = {"policy": (None, ["nearest", "district_first"]),
            "sadong_ambulances": ("fleets.Sadong.ambulance", [1, 3])}
@@ -103,8 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  {k:14s} {med[k]:7.2f} s")
     print(f"  ratio in-process / read tables = {figures['ratio_in_process_to_read_tables']}")
     print(f"  size           {figures['size_mb']:7.2f} MB  ({html})")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    write_figures(args.out, figures)
     return figures
 
 

@@ -42,7 +42,6 @@ load average is printed too.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -52,6 +51,7 @@ from pathlib import Path
 
 import yaml
 
+from benchmarks import write_figures
 from experiments import DaskExecutor, PoolExecutor, run_sweep
 from experiments.runner import ready
 
@@ -216,8 +216,7 @@ def main(argv: list[str] | None = None) -> dict:
                "load_average_before": round(load_before, 2),
                "load_average_after": round(os.getloadavg()[0], 2), **figures_of(med, noop)}
     _print(figures)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    write_figures(args.out, figures)
     return figures
 
 
