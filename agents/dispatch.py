@@ -102,8 +102,7 @@ class DispatchCentre(mesa.Agent):
         log_incident(i)
         book = self.book
         if self.unlimited and book.answer[i] == 0 and book.processing[i] == 0:
-            book.t_answer[i] = now  # answered and decided at once: skip the call-taking steps
-            log_t(now)
+            log_t(now)  # answered and decided at once: skip the call-taking steps
             log_key(_ANSWERED)
             log_incident(i)
             self._dispatch(i, now)
@@ -138,7 +137,6 @@ class DispatchCentre(mesa.Agent):
 
     def _answered(self, i: int) -> None:
         m = self.model
-        m.book.t_answer[i] = m.env.now
         m.log.add(m.env.now, K.CALL_ANSWERED, i)
         delay = m.book.processing[i]
         if delay > 0:
@@ -218,10 +216,8 @@ class DispatchCentre(mesa.Agent):
         unit = fleet.units[u]
         book.need[i * self.n_caps + c] -= 1
         book.need_total[i] -= 1
-        assigned = book.n_assigned[i] = book.n_assigned[i] + 1
+        book.n_assigned[i] += 1
         book.active[i] += 1
-        if assigned == 1:
-            book.t_dispatch[i] = now
         unit.job, unit.t_dispatch = i, now
         unit.t_arrive = unit.t_left = unit.travel = math.nan
         if fleet.state[u] != BUSY:  # a unit booked as it frees up stays busy
@@ -311,9 +307,7 @@ class DispatchCentre(mesa.Agent):
             self._clear(i, now)
 
     def _clear(self, i: int, now: float) -> None:
-        book = self.book
-        book.t_clear[i] = now
-        book.status[i] = RESOLVED
+        self.book.status[i] = RESOLVED
         self._log_t(now)
         self._log_key(_CLEARED)
         self._log_incident(i)

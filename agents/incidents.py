@@ -1,12 +1,13 @@
 """The incident book: inputs of every incident and what happened to it.
 
 Outcomes are Python lists (scalar writes inside the event loop are cheaper
-on lists than on numpy arrays); they become table columns at the end.
+on lists than on numpy arrays); they become table columns at the end. The
+times of an incident's milestones (answered, first dispatch, first arrival,
+cleared) are not kept here: the event log reads them off its rows
+(``EventLog.first_times``).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -14,7 +15,6 @@ from sim.demand import IncidentStream
 
 OPEN, RESOLVED, UNSERVED, ABANDONED = range(4)
 STATUS_NAMES = ("open_at_end", "resolved", "unserved", "abandoned")
-NAN = math.nan
 
 
 class IncidentBook:
@@ -49,10 +49,6 @@ class IncidentBook:
         self.processing = stream.processing.tolist()
         self.patience = stream.patience.tolist()
         self.required = [row.tolist() for row in required]
-        self.t_answer = [NAN] * n
-        self.t_dispatch = [NAN] * n
-        self.t_arrival = [NAN] * n
-        self.t_clear = [NAN] * n
         self.status = [OPEN] * n
         #: units still wanted, flat: ``need[i * n_caps + c]`` for incident ``i`` and capability ``c``
         #: (one list rather than a list per incident: nothing per incident for the collector to scan)

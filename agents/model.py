@@ -34,6 +34,11 @@ ASSIGNMENT_FIELDS = ("incident", "unit", "t_dispatch", "t_arrive", "t_left", "t_
                      "hospital", "from_station")
 
 
+#: Incident columns read off the event log: each incident's first event of the kind (see EventLog)
+MILESTONES = {"t_answer_min": EventKind.CALL_ANSWERED, "t_dispatch_min": EventKind.UNIT_DISPATCHED,
+              "t_first_arrival_min": EventKind.UNIT_ARRIVED, "t_clear_min": EventKind.INCIDENT_CLEARED}
+
+
 class Simulation(mesa.Model):
     """One replication of a scenario under one dispatch policy.
 
@@ -64,10 +69,10 @@ class Simulation(mesa.Model):
         self.seed, self.replication = int(seed), int(replication)
         self.until = float(world.horizon_min if until is None else until)
         self.env = simpy.Environment()
-        self.log = EventLog(log_events)
         self.detail = DetailCache()
         self.travel = world.geo.for_run()
         self.book = IncidentBook(generate(world, self.travel, self.streams), world.type_required)
+        self.log = EventLog(log_events, tuple(MILESTONES.values()), self.book.stream.n)
         self.log.reserve(_expected_rows(self.book.stream.kind, world.type_required))
         #: finished assignments, one row of :data:`ASSIGNMENT_FIELDS` each
         self.assignments = RowBuffer(len(ASSIGNMENT_FIELDS))
@@ -120,8 +125,8 @@ class Simulation(mesa.Model):
         w, b, s = self.world, self.book, self.book.stream
         n = int(np.searchsorted(s.t_call, self.until, side="left"))
         cut = slice(0, n)
-        f64, i64 = np.float64, np.int64
-        arrival = _from_list(b.t_arrival, f64, n)
+        i64 = np.int64
+        answer, dispatch, arrival, clear = (self.log.first_times(kind)[:n] for kind in MILESTONES.values())
         return {
             "incident_id": np.arange(n),
             "kind": _coded(s.kind[cut], w.type_names),
@@ -129,10 +134,10 @@ class Simulation(mesa.Model):
             "priority": s.priority[cut],
             "x_km": s.x_km[cut], "y_km": s.y_km[cut],
             "t_call_min": s.t_call[cut],
-            "t_answer_min": _from_list(b.t_answer, f64, n),
-            "t_dispatch_min": _from_list(b.t_dispatch, f64, n),
+            "t_answer_min": answer,
+            "t_dispatch_min": dispatch,
             "t_first_arrival_min": arrival,
-            "t_clear_min": _from_list(b.t_clear, f64, n),
+            "t_clear_min": clear,
             "response_min": arrival - s.t_call[cut],
             "status": _coded(_from_list(b.status, np.int8, n), STATUS_NAMES),
             "target_min": s.target[cut],
@@ -158,7 +163,7 @@ class Simulation(mesa.Model):
         Mesa agents and SimPy processes reference the model in cycles that only
         the cyclic collector frees; emptying the big lists frees most memory at once.
         """
-        self.log = EventLog(False)
+        self.log = EventLog(False)  # drops the first times too
         self.assignments = RowBuffer(len(ASSIGNMENT_FIELDS))
         if self.book is not None:
             self.book.clear()

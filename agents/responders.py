@@ -144,8 +144,6 @@ class Unit(mesa.Agent):
             log_t(t_arrive)
             log_key(k_arrived)
             log_incident(i)
-            if book.t_arrival[i] != book.t_arrival[i]:  # NaN: first unit on scene
-                book.t_arrival[i] = t_arrive
             if book.on_scene[i] > 0:
                 yield timeout(book.on_scene[i])
             t_left = self.t_left = env.now

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -72,13 +72,25 @@ class EventLog:
     concatenated at the end (each costs fresh pages: see
     benchmarks/engine_mmc.py).
 
+    The log also keeps, for a few kinds named up front, the time of each
+    incident's first event of that kind (:meth:`first_times`), even when it
+    is disabled: an incident's milestones (answered, first unit sent, first
+    on scene, cleared) are read off its rows as they are compacted instead
+    of being written into per-incident lists in the event loop, which cost
+    a store per milestone there and a conversion of scattered float objects
+    at the end of the run (see benchmarks/engine_mmc.py).
+
     Parameters
     ----------
     enabled : bool
-        When False, nothing is recorded (for throughput studies).
+        When False, no rows are kept (for throughput studies); first times still are.
+    firsts : sequence of EventKind
+        Kinds whose first time per incident to keep.
+    n_incidents : int
+        Incident ids are below this (room for the first times).
     """
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, enabled: bool = True, firsts: Sequence[EventKind] = (), n_incidents: int = 0):
         self.t: list[float] = []
         self.keys: list[int] = []
         self.incidents: list[int] = []
@@ -88,6 +100,8 @@ class EventLog:
         self.enabled = enabled
         self._columns = tuple(np.empty(0, dtype) for dtype in _COLUMN_DTYPES)  # t_min, code, incident, unit
         self._done = 0  # rows already moved into the columns
+        self._first_codes = [CODE[kind] for kind in firsts]
+        self._first = {kind: np.full(n_incidents, np.nan) for kind in firsts}
 
     def reserve(self, rows: int) -> None:
         """Make room for ``rows`` compacted rows in all (pages are touched only as rows arrive)."""
@@ -141,21 +155,47 @@ class EventLog:
     def compact(self) -> None:
         """Move the pending rows into the typed columns. Mutates the log (the same list objects)."""
         n = len(self.t)
-        if n and self.enabled:
-            start, end = self._done, self._done + n
-            if end > len(self._columns[0]):
-                self.reserve(max(end, 2 * len(self._columns[0]), 4096))
-            t, code, incident, unit = self._columns
+        if n and (self.enabled or self._first_codes):
             # fromiter: fewer instructions per item than np.array, which first discovers dtypes
             keys = np.fromiter(self.keys, dtype=np.int64, count=n)
-            code[start:end] = keys & ((1 << KEY_SHIFT) - 1)
-            unit[start:end] = (keys >> KEY_SHIFT) - 1
-            t[start:end] = np.fromiter(self.t, dtype=np.float64, count=n)
-            incident[start:end] = np.fromiter(self.incidents, dtype=np.int64, count=n)
-            self._done = end
+            times = np.fromiter(self.t, dtype=np.float64, count=n)
+            incidents = np.fromiter(self.incidents, dtype=np.int64, count=n)
+            codes = keys & ((1 << KEY_SHIFT) - 1)
+            if self._first_codes:
+                self._note_firsts(times, codes, incidents)
+            if self.enabled:
+                start, end = self._done, self._done + n
+                if end > len(self._columns[0]):
+                    self.reserve(max(end, 2 * len(self._columns[0]), 4096))
+                t, code, incident, unit = self._columns
+                code[start:end] = codes
+                unit[start:end] = (keys >> KEY_SHIFT) - 1
+                t[start:end] = times
+                incident[start:end] = incidents
+                self._done = end
         self.t.clear()
         self.keys.clear()
         self.incidents.clear()
+
+    def _note_firsts(self, times: np.ndarray, codes: np.ndarray, incidents: np.ndarray) -> None:
+        """Keep the first time of each tracked kind per incident, from a batch of rows.
+
+        Rows are logged at the simulation clock, which never goes back, so an
+        incident's first event of a kind is the one with the least time: a
+        NaN-ignoring minimum over the batch, without sorting.
+        """
+        for kind, code in zip(self._first, self._first_codes, strict=True):
+            rows = np.flatnonzero(codes == code)
+            if rows.size:
+                np.fmin.at(self._first[kind], incidents[rows], times[rows])
+
+    def first_times(self, kind: EventKind) -> np.ndarray:
+        """Time of each incident's first event of ``kind`` (NaN: none), a tracked kind; compacts first.
+
+        The log's own array: take it once, after the run.
+        """
+        self.compact()
+        return self._first[kind]
 
     def __len__(self) -> int:
         return self._done + (len(self.t) if self.enabled else 0)

@@ -265,6 +265,13 @@ def check_invariants(result, scenario) -> None:
     assert np.array_equal(calls["t_min"].to_numpy(), inc["t_call_min"].to_numpy())
     cleared = ev[ev["kind"] == "incident_cleared"]
     assert sorted(cleared["incident_id"].astype(int)) == sorted(r["incident_id"])
+    # an incident's milestone times are its first log row of the kind
+    for kind, column in (("call_answered", "t_answer_min"), ("unit_dispatched", "t_dispatch_min"),
+                         ("unit_arrived", "t_first_arrival_min"), ("incident_cleared", "t_clear_min")):
+        e = ev[ev["kind"] == kind]
+        firsts = e.groupby(e["incident_id"].astype(int))["t_min"].first()
+        assert np.array_equal(inc[column].to_numpy(), firsts.reindex(inc["incident_id"]).to_numpy(),
+                              equal_nan=True), column
 
     # -- the headline summary (run.json) counts what the table holds --------------------------------
     summary = result.summary()
@@ -322,3 +329,8 @@ def test_same_inputs_same_run(case):
     b = sim.run(scenario, seed=seed, replication=replication, until=until)
     assert a.events.equals(b.events)
     pd.testing.assert_frame_equal(a.assignments, b.assignments)
+    # without the event log (as sweeps run), every other table is the same
+    quiet = sim.run(scenario, seed=seed, replication=replication, until=until, log_events=False)
+    assert quiet.events.empty
+    for table in ("incidents", "assignments", "units"):
+        pd.testing.assert_frame_equal(getattr(quiet, table), getattr(a, table), check_exact=True)

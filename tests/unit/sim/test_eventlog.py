@@ -132,3 +132,23 @@ def test_disabled_log_appenders_are_emptied_by_compaction():
     log.compact()
     assert len(log) == 0 and log.t == log.keys == log.incidents == []
     assert log.arrays()["seq"].shape == (0,)
+
+
+def test_first_times_per_incident_survive_batches_and_a_disabled_log():
+    kinds = (EventKind.UNIT_DISPATCHED, EventKind.INCIDENT_CLEARED)
+    rows = [(1.0, EventKind.CALL_RECEIVED, 0, -1), (2.0, EventKind.UNIT_DISPATCHED, 0, 4),
+            (2.0, EventKind.UNIT_DISPATCHED, 2, 5), (3.5, EventKind.UNIT_DISPATCHED, 0, 6),
+            (4.0, EventKind.INCIDENT_CLEARED, 2, -1), (5.0, EventKind.UNIT_DISPATCHED, 2, 1),
+            (7.25, EventKind.UNIT_DISPATCHED, 3, 1)]
+    for enabled in (True, False):
+        log = EventLog(enabled, kinds, n_incidents=5)
+        for n, (t, kind, incident, unit) in enumerate(rows):
+            log.add(t, kind, incident, unit)
+            if n in (2, 5):                                     # batches split an incident's rows
+                log.compact()
+        nan = np.nan
+        npt.assert_array_equal(log.first_times(EventKind.UNIT_DISPATCHED), [2.0, nan, 2.0, 7.25, nan])
+        npt.assert_array_equal(log.first_times(EventKind.INCIDENT_CLEARED), [nan, nan, 4.0, nan, nan])
+        assert len(log) == (len(rows) if enabled else 0)
+    with pytest.raises(KeyError):
+        log.first_times(EventKind.UNIT_ARRIVED)                 # not tracked
