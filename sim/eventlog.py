@@ -45,6 +45,8 @@ if len(KINDS) > 1 << KEY_SHIFT:
 
 #: dtypes of the compacted columns (t_min, code, incident, unit)
 _COLUMN_DTYPES = (np.float64, np.int8, np.int64, np.int32)
+#: their order in the one buffer that holds them all: widest first, so that every column is aligned
+_LAYOUT = sorted(range(len(_COLUMN_DTYPES)), key=lambda c: -np.dtype(_COLUMN_DTYPES[c]).itemsize)
 
 
 def key(code: int, unit: int = -1) -> int:
@@ -104,15 +106,19 @@ class EventLog:
         self._first = {kind: np.full(n_incidents, np.nan) for kind in firsts}
 
     def reserve(self, rows: int) -> None:
-        """Make room for ``rows`` compacted rows in all (pages are touched only as rows arrive)."""
+        """Make room for ``rows`` compacted rows in all (pages are touched only as rows arrive).
+
+        The columns share one buffer: a long run's buffer passes the 4 MiB from
+        which numpy asks the kernel for transparent huge pages, so that filling
+        it takes a few page faults instead of one per 4 KiB (see
+        benchmarks/engine_mmc.py).
+        """
         if rows > len(self._columns[0]) and self.enabled:
             done = self._done
-            grown = []
-            for old in self._columns:
-                new = np.empty(rows, dtype=old.dtype)
+            grown = _column_views(rows)
+            for old, new in zip(self._columns, grown, strict=True):
                 new[:done] = old[:done]
-                grown.append(new)
-            self._columns = tuple(grown)
+            self._columns = grown
 
     def appenders(self) -> tuple[Callable[[float], None], Callable[[int], None], Callable[[int], None]]:
         """``(t.append, keys.append, incidents.append)``: append all three for each row, in order.
@@ -224,6 +230,18 @@ class EventLog:
             "detail_code": detail_code,
             "detail_text": list(self.detail_texts),
         }
+
+
+def _column_views(rows: int) -> tuple[np.ndarray, ...]:
+    """Columns of :data:`_COLUMN_DTYPES` with room for ``rows``, views of one uninitialised buffer."""
+    buffer = np.empty(rows * sum(np.dtype(d).itemsize for d in _COLUMN_DTYPES), dtype=np.uint8)
+    views: list[np.ndarray] = [buffer[:0]] * len(_COLUMN_DTYPES)
+    offset = 0
+    for c in _LAYOUT:
+        size = rows * np.dtype(_COLUMN_DTYPES[c]).itemsize
+        views[c] = buffer[offset:offset + size].view(_COLUMN_DTYPES[c])
+        offset += size
+    return tuple(views)
 
 
 class DetailCache:

@@ -152,3 +152,18 @@ def test_first_times_per_incident_survive_batches_and_a_disabled_log():
         assert len(log) == (len(rows) if enabled else 0)
     with pytest.raises(KeyError):
         log.first_times(EventKind.UNIT_ARRIVED)                 # not tracked
+
+
+def test_columns_share_one_buffer_without_overlap():
+    log = EventLog()
+    log.reserve(1000)
+    for i in range(1000):
+        log.add(i + 0.5, KINDS[i % len(KINDS)], incident=-i, unit=2**31 - 1 - i)
+    a = log.arrays()
+    columns = [a[name] for name in ("t_min", "code", "incident", "unit")]
+    assert len({id(c.base) for c in columns}) == 1                # one allocation holds the log
+    assert all(c.flags.aligned and c.flags.c_contiguous for c in columns)
+    npt.assert_array_equal(a["t_min"], np.arange(1000) + 0.5)      # no column overwrote another
+    npt.assert_array_equal(a["code"], np.arange(1000) % len(KINDS))
+    npt.assert_array_equal(a["incident"], -np.arange(1000))
+    npt.assert_array_equal(a["unit"], 2**31 - 1 - np.arange(1000))
