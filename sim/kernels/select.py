@@ -89,26 +89,47 @@ def _choose_kernel(cands, status, max_status, loc, row_of, rows, dest, speed, tu
     group : int64[n_units] preference class (lower first).
     out : int64[k] chosen units, best first; out_min : float64[k] their expected minutes.
     Returns the number chosen.
+
+    Allocates nothing (numba's runtime allocations cost about as much as the
+    search on a short list): each of the ``k`` passes recomputes the expected
+    minutes and takes the least key (group, minutes, position) above the key
+    chosen by the pass before; keys are unique, so this is the k-smallest
+    selection of ``_select_k_kernel``, O(m k).
     """
     m = cands.shape[0]
-    minutes = np.empty(m)
-    grp = np.empty(m, dtype=np.int64)
-    for j in range(m):
-        u = cands[j]
-        s = status[u]
-        if s > max_status:
-            minutes[j] = np.inf
-        else:
+    count = 0
+    last_g = 0
+    last_t = 0.0
+    last_j = -1
+    for slot in range(k):
+        best = -1
+        best_g = 0
+        best_t = 0.0
+        for j in range(m):
+            u = cands[j]
+            s = status[u]
+            if s > max_status:
+                continue
             t = rows[row_of[loc[u]], dest] / speed[u]
             if s == 0:
                 t += turnout[u]
-            minutes[j] = t
-        grp[j] = group[u]
-    pos = np.empty(k, dtype=np.int64)
-    count = _select_k_kernel(grp, minutes, k, pos)
-    for j in range(count):
-        out[j] = cands[pos[j]]
-        out_min[j] = minutes[pos[j]]
+            if t == np.inf:
+                continue
+            g = group[u]
+            if slot > 0 and (g < last_g or (g == last_g and (t < last_t or (t == last_t and j <= last_j)))):
+                continue  # chosen already, or ahead of the last chosen
+            if best < 0 or g < best_g or (g == best_g and t < best_t):
+                best = j
+                best_g = g
+                best_t = t
+        if best < 0:
+            break
+        out[slot] = cands[best]
+        out_min[slot] = best_t
+        last_g = best_g
+        last_t = best_t
+        last_j = best
+        count += 1
     return count
 
 
