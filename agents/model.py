@@ -8,6 +8,7 @@ called. ``model.time`` follows ``env.now`` for Mesa tools that read it.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import mesa
@@ -282,4 +283,13 @@ def _coded(codes, names) -> pd.Categorical:
     codes = np.asarray(codes)
     if codes.dtype.kind not in "iu":  # lists of Python ints arrive as int64; floats need a cast
         codes = codes.astype(np.int64)
-    return pd.Categorical.from_codes(codes, categories=list(names))
+    return pd.Categorical.from_codes(codes, dtype=_categories(tuple(names)))
+
+
+@lru_cache(maxsize=256)
+def _categories(names: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The categorical dtype of ``names``, built once: building its index checks and hashes every name.
+
+    The same few name lists (units, stations, districts, kinds) code columns of every run of a world.
+    """
+    return pd.CategoricalDtype(list(names))
