@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import deque
+from heapq import heappop, heappush
 
 import mesa
 import numpy as np
@@ -67,6 +67,8 @@ class DispatchCentre(mesa.Agent):
         self._log_t, self._log_key, self._log_incident = model.log.appenders()
         self._key_dispatched = [row_key(CODE[K.UNIT_DISPATCHED], u) for u in range(w.n_units)]
         self._timeout = model.env.timeout
+        self._rows_for = model.travel.rows_for
+        self._waiting: dict[tuple[int, ...], str] = {}  # units still wanted -> queued event detail
         self._gaps = model.book.stream.delay.tolist()
         self._next = 0  # the next call to arrive
         if self._gaps:
@@ -178,18 +180,19 @@ class DispatchCentre(mesa.Agent):
         elif total == 0 and book.n_assigned[i] == 0:
             self._unserved(i, "no unit in the fleet has the required capability")
 
-    def _choose(self, i: int, c: int, k: int) -> np.ndarray:
+    def _choose(self, i: int, c: int, k: int) -> list[int]:
         """Units to send to ``i`` for capability ``c`` (up to ``k``), best first."""
-        m, fleet, book = self.model, self.fleet, self.book
+        fleet, book = self.fleet, self.book
         moving = fleet.refresh_returning() if fleet.returning else ()
         if self.preference is not None:
-            rows = m.travel.rows_for(moving)
+            rows = self._rows_for(moving)
             if rows is not None:
-                group = self.preference(book.district[i], book.kind[i], book.priority[i])
+                out = self._out
                 n = _choose_kernel(fleet.cap_units[c], fleet.status, fleet.max_status, fleet.loc,
                                    rows[0], rows[1], book.loc[i], fleet.speed, fleet.turnout,
-                                   group, k, self._out, self._out_min)
-                return self._out[:n].tolist()
+                                   self.preference(book.district[i], book.kind[i], book.priority[i]),
+                                   k, out, self._out_min)
+                return [int(out[0])] if n == 1 else out[:n].tolist()  # one unit: no slice object
         return self._choose_general(i, c, k)
 
     def _choose_general(self, i: int, c: int, k: int) -> list[int]:
@@ -237,17 +240,20 @@ class DispatchCentre(mesa.Agent):
         unit.send(i)
 
     def _enqueue(self, i: int, now: float) -> None:
-        m, book = self.model, self.book
+        book = self.book
         key = (book.priority[i], i)
         need = book.need_of(i)
         for c, n in enumerate(need):
             if n:
-                heapq.heappush(self.queues[c], key)
+                heappush(self.queues[c], key)
         if not book.queued[i]:
             book.queued[i] = True
-            caps = m.world.capability_names
-            waiting = m.detail(("waiting", *need), lambda: {
-                "waiting_for": {caps[c]: n for c, n in enumerate(need) if n}})
+            shape = tuple(need)
+            waiting = self._waiting.get(shape)
+            if waiting is None:
+                caps = self.model.world.capability_names
+                waiting = self._waiting[shape] = self.model.detail(("waiting", *need), lambda: {
+                    "waiting_for": {caps[c]: n for c, n in enumerate(need) if n}})
             self._log_t(now)
             self._log_key(_QUEUED)
             self._log_incident(i)
@@ -289,7 +295,7 @@ class DispatchCentre(mesa.Agent):
         for c in fleet.caps[u]:
             q = self.queues[c]
             while q and need[q[0][1] * n_caps + c] == 0:
-                heapq.heappop(q)
+                heappop(q)
             if q and (best is None or q[0] < best):
                 best, best_c = q[0], c
         if best is None:

@@ -104,7 +104,8 @@ class Unit(mesa.Agent):
         self.job = -1
         self.t_dispatch = self.t_arrive = self.t_left = self.travel = math.nan
         self.from_station = True
-        self._wake = model.env.event()
+        self._new_event = model.env.event
+        self._wake = self._new_event()
         self.process = model.env.process(self._life())
 
     def _life(self):
@@ -118,6 +119,7 @@ class Unit(mesa.Agent):
         env, book, fleet, dispatch = m.env, m.book, m.fleet, m.dispatch
         travel, timeout, u, speed = m.travel, m.env.timeout, self.index, self.speed
         log_t, log_key, log_incident = m.log.appenders()
+        add_assignment, redispatch = m.assignments.extend, fleet.redispatch
         k_en_route, k_arrived, k_left, k_returning, k_available = (
             key(CODE[kind], u) for kind in (K.UNIT_EN_ROUTE, K.UNIT_ARRIVED, K.UNIT_LEFT_SCENE,
                                             K.UNIT_RETURNING, K.UNIT_AVAILABLE))
@@ -159,10 +161,10 @@ class Unit(mesa.Agent):
                 hospital = yield from self._transport(i, dest)
                 here = m.hospitals[hospital].loc
                 now = env.now
-            m.assignments.extend((i, u, self.t_dispatch, t_arrive, t_left, now, trip,
-                                  hospital, from_station))  # model.ASSIGNMENT_FIELDS
+            add_assignment((i, u, self.t_dispatch, t_arrive, t_left, now, trip,
+                            hospital, from_station))  # model.ASSIGNMENT_FIELDS
             # -- free again: next waiting call (straight from here), or home ----------
-            if fleet.redispatch:
+            if redispatch:
                 incident = dispatch.unit_free(u, now)  # books the unit while still BUSY
                 if incident >= 0:
                     continue
@@ -189,7 +191,7 @@ class Unit(mesa.Agent):
             log_t(now)
             log_key(k_available)
             log_incident(-1)
-            incident = -1 if fleet.redispatch else dispatch.unit_free(u, now)
+            incident = -1 if redispatch else dispatch.unit_free(u, now)
             if incident < 0:
                 incident = yield self._wake
 
@@ -220,7 +222,7 @@ class Unit(mesa.Agent):
     def send(self, i: int) -> None:
         """Start incident ``i``: wake the idle unit or divert the returning one."""
         if self.from_station:
-            wake, self._wake = self._wake, self.model.env.event()
+            wake, self._wake = self._wake, self._new_event()
             wake.succeed(i)
         else:
             self.process.interrupt(i)
