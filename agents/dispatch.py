@@ -46,6 +46,9 @@ class DispatchCentre(mesa.Agent):
         self.policy = policy
         self.queues: list[list[tuple[int, int]]] = [[] for _ in w.capability_names]
         self.unlimited = w.call_takers == 0
+        stream = model.book.stream
+        #: every call is answered and decided the moment it arrives (no call-taking steps at all)
+        self.instant = self.unlimited and not (stream.answer.any() or stream.processing.any())
         self.free_takers = w.call_takers
         self.waiting: deque[int] = deque()  # calls on hold, in order (may hold hung-up ones)
         self.on_hold: set[int] = set()      # calls on hold that have not hung up
@@ -103,7 +106,7 @@ class DispatchCentre(mesa.Agent):
         log_key(_RECEIVED)
         log_incident(i)
         book = self.book
-        if self.unlimited and book.answer[i] == 0 and book.processing[i] == 0:
+        if self.instant or (self.unlimited and book.answer[i] == 0 and book.processing[i] == 0):
             log_t(now)  # answered and decided at once: skip the call-taking steps
             log_key(_ANSWERED)
             log_incident(i)

@@ -9,6 +9,8 @@ cleared) are not kept here: the event log reads them off its rows
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from sim.demand import IncidentStream
@@ -43,11 +45,6 @@ class IncidentBook:
         self.priority = stream.priority.tolist()
         self.loc = stream.loc.tolist()
         self.on_scene = stream.on_scene.tolist()
-        self.transport = stream.transport.tolist()
-        self.handover = stream.handover.tolist()
-        self.answer = stream.answer.tolist()
-        self.processing = stream.processing.tolist()
-        self.patience = stream.patience.tolist()
         self.required = [row.tolist() for row in required]
         self.status = [OPEN] * n
         #: units still wanted, flat: ``need[i * n_caps + c]`` for incident ``i`` and capability ``c``
@@ -58,9 +55,40 @@ class IncidentBook:
         self.active = [0] * n
         self.n_assigned = [0] * n
         self.queued = [False] * n
-        self.transport_taken = [False] * n
         self.hospital = [-1] * n
         self.shortfall = [0] * n
+
+    # Inputs that only some scenarios read (call-taking times, patience, transport), made lists
+    # on first use: a run that never reads them neither builds nor walks them.
+    @cached_property
+    def transport(self) -> list[bool]:
+        """Whether the patient goes to hospital, per incident (read by transporting units)."""
+        return self.stream.transport.tolist()
+
+    @cached_property
+    def transport_taken(self) -> list[bool]:
+        """Whether a unit has taken the incident's patient (written by transporting units)."""
+        return [False] * self.stream.n
+
+    @cached_property
+    def handover(self) -> list[float]:
+        """Hospital handover minutes per incident."""
+        return self.stream.handover.tolist()
+
+    @cached_property
+    def answer(self) -> list[float]:
+        """Call-answering minutes per incident (read unless every call is answered at once)."""
+        return self.stream.answer.tolist()
+
+    @cached_property
+    def processing(self) -> list[float]:
+        """Call-processing minutes per incident (read unless every call is decided at once)."""
+        return self.stream.processing.tolist()
+
+    @cached_property
+    def patience(self) -> list[float]:
+        """Minutes a caller on hold waits before hanging up, per incident."""
+        return self.stream.patience.tolist()
 
     def need_of(self, i: int) -> list[int]:
         """Units still wanted by incident ``i``, per capability (a copy)."""
