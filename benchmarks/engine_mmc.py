@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import argparse
 import gc
+import resource
 import statistics
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import simpy
+from scipy.stats import binom
 
 import scenarios
 import sim
@@ -82,32 +85,59 @@ def engine(days: float, seed: int, world, scenario, tables: bool) -> tuple[int, 
     return n, time.process_time() - t0
 
 
+def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Distribution-free confidence interval of the median and its exact coverage.
+
+    The interval runs from order statistic ``k`` to ``n + 1 - k``, ``k`` the
+    largest rank whose coverage ``1 - 2 P(Binomial(n, 1/2) <= k - 1)`` is at
+    least ``level``; with fewer than 6 values none is, and the interval is the
+    range, whose (lower) coverage is returned.
+    """
+    xs = sorted(values)
+    k, coverage = _median_rank(len(xs), level)
+    return xs[k - 1], xs[len(xs) - k], coverage
+
+
+@lru_cache(maxsize=64)
+def _median_rank(n: int, level: float) -> tuple[int, float]:
+    """The rank ``k`` of :func:`median_interval` for ``n`` values, and its coverage."""
+    k = 1
+    while k < n // 2 and 1 - 2 * binom.cdf(k, n, 0.5) >= level:
+        k += 1
+    return k, float(1 - 2 * binom.cdf(k - 1, n, 0.5))
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="benchmarks.engine_mmc")
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repetitions")
     parser.add_argument("--out", type=Path, default=Path("out/bench/engine_mmc.json"))
     args, _ = parser.parse_known_args(argv)
-    days, reps = (10, 3) if args.quick else (60, 11)
+    days, reps = (10, 3) if args.quick else (60, 21)
     scenario = scenarios.override(scenarios.load("mmc"), {"time.horizon": f"{days} d"})
     world = sim.compile(scenario)
     engine(2, 0, sim.compile(scenarios.override(scenario, {"time.horizon": "3 d"})), scenario, True)
     rates: dict[str, list[float]] = {"plain_simpy": [], "engine_full": [], "engine_loop": []}
     wall: dict[str, list[float]] = {k: [] for k in rates}
+    faults: dict[str, list[int]] = {k: [] for k in rates}
     for rep in range(reps):
         for name, fn in (("plain_simpy", lambda s: plain_simpy(days, s)),
                          ("engine_full", lambda s: engine(days, s, world, scenario, True)),
                          ("engine_loop", lambda s: engine(days, s, world, scenario, False))):
             gc.collect()  # the previous section's garbage (model cycles) is not charged to this one
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             w0 = time.perf_counter()
             n, secs = fn(100 + rep)
             wall[name].append(n / (time.perf_counter() - w0))
+            faults[name].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
             rates[name].append(n / secs)
     med = {k: statistics.median(v) for k, v in rates.items()}
     best = {k: max(v) for k, v in rates.items()}
     # paired: each repetition's three sections run within a second or two of each other, so the
     # machine's drift (its speed varied 2x within a minute on a shared 2-core VM) cancels in the ratio
-    paired = {k: statistics.median(e / p for e, p in zip(rates[k], rates["plain_simpy"], strict=True))
+    ratios = {k: [e / p for e, p in zip(rates[k], rates["plain_simpy"], strict=True)]
               for k in ("engine_full", "engine_loop")}
+    paired = {k: statistics.median(v) for k, v in ratios.items()}
+    interval = {k: median_interval(v) for k, v in ratios.items()}
     figures = {
         "days_simulated": days,
         "repetitions": reps,
@@ -116,11 +146,15 @@ def main(argv: list[str] | None = None) -> dict:
         "ratio_engine_loop_to_plain_simpy": round(med["engine_loop"] / med["plain_simpy"], 3),
         "paired_ratio_engine_full_median": round(paired["engine_full"], 3),
         "paired_ratio_engine_loop_median": round(paired["engine_loop"], 3),
+        "paired_ratio_median_interval": {
+            k: {"low": round(lo, 3), "high": round(hi, 3), "coverage": round(cov, 3)}
+            for k, (lo, hi, cov) in interval.items()},
         "best_ratio_engine_full": round(best["engine_full"] / best["plain_simpy"], 3),
         "best_ratio_engine_loop": round(best["engine_loop"] / best["plain_simpy"], 3),
         "customers_per_cpu_s_best": {k: round(v) for k, v in best.items()},
         "all_customers_per_cpu_s": {k: [round(x) for x in v] for k, v in rates.items()},
         "customers_per_wall_s_median": {k: round(statistics.median(v)) for k, v in wall.items()},
+        "page_faults_median": {k: round(statistics.median(v)) for k, v in faults.items()},
     }
     print(f"M/M/{C} at utilisation {RHO}, {days} simulated days, {reps} alternating repetitions")
     for k, v in med.items():
@@ -128,10 +162,13 @@ def main(argv: list[str] | None = None) -> dict:
               f"{figures['customers_per_wall_s_median'][k]:.0f}/s)")
     print(f"  ratio engine_full / plain_simpy = {figures['ratio_engine_full_to_plain_simpy']}")
     print(f"  ratio engine_loop / plain_simpy = {figures['ratio_engine_loop_to_plain_simpy']}")
-    print(f"  paired (median of per-repetition ratios): engine_full {paired['engine_full']:.3f}, "
-          f"engine_loop {paired['engine_loop']:.3f}")
+    coverage = interval["engine_full"][2]
+    print(f"  paired (median of per-repetition ratios, {100 * coverage:.0f}% interval): "
+          + ", ".join(f"{k} {paired[k]:.3f} [{interval[k][0]:.3f}, {interval[k][1]:.3f}]" for k in paired))
     print(f"  best repetitions: engine_full {figures['best_ratio_engine_full']:.3f}, "
           f"engine_loop {figures['best_ratio_engine_loop']:.3f}")
+    print("  page faults per run (median): "
+          + ", ".join(f"{k} {v}" for k, v in figures["page_faults_median"].items()))
     write_figures(args.out, figures)
     return figures
 
