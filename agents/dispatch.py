@@ -17,6 +17,8 @@ from sim.eventlog import EventKind as K
 from sim.eventlog import key as row_key
 from sim.kernels.select import _choose_kernel  # engine-owned arrays: valid by construction
 
+NAN = math.nan
+
 # log keys of the events without a unit (see sim.eventlog.key)
 _RECEIVED, _ANSWERED, _QUEUED, _CLEARED = (row_key(CODE[kind]) for kind in (
     K.CALL_RECEIVED, K.CALL_ANSWERED, K.INCIDENT_QUEUED, K.INCIDENT_CLEARED))
@@ -74,8 +76,9 @@ class DispatchCentre(mesa.Agent):
         self._waiting: dict[tuple[int, ...], str] = {}  # units still wanted -> queued event detail
         self._gaps = model.book.stream.delay.tolist()
         self._next = 0  # the next call to arrive
+        self._on_arrival = self._arrive  # one bound method for every arrival event
         if self._gaps:
-            self._timeout(self._gaps[0]).callbacks.append(self._arrive)
+            self._timeout(self._gaps[0]).callbacks.append(self._on_arrival)
 
     # -- call taking ----------------------------------------------------------
     def _arrive(self, event) -> None:
@@ -97,7 +100,7 @@ class DispatchCentre(mesa.Agent):
             if gaps[i] > 0:
                 break
         self._next = i
-        self._timeout(gaps[i]).callbacks.append(self._arrive)
+        self._timeout(gaps[i]).callbacks.append(self._on_arrival)
 
     def _call(self, i: int) -> None:
         now = self.env.now
@@ -225,7 +228,7 @@ class DispatchCentre(mesa.Agent):
         book.n_assigned[i] += 1
         book.active[i] += 1
         unit.job, unit.t_dispatch = i, now
-        unit.t_arrive = unit.t_left = unit.travel = math.nan
+        unit.t_arrive = unit.t_left = unit.travel = NAN
         if fleet.state[u] != BUSY:  # a unit booked as it frees up stays busy
             fleet.transition(u, BUSY)
         self._log_t(now)

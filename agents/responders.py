@@ -146,9 +146,13 @@ class Unit(mesa.Agent):
             log_t(t_arrive)
             log_key(k_arrived)
             log_incident(i)
-            if book.on_scene[i] > 0:
-                yield timeout(book.on_scene[i])
-            t_left = self.t_left = env.now
+            on_scene = book.on_scene[i]
+            if on_scene > 0:
+                yield timeout(on_scene)
+                t_left = t_arrive + on_scene  # env.now, exactly: SimPy fires a timeout at now + delay
+            else:
+                t_left = t_arrive
+            self.t_left = t_left
             log_t(t_left)
             log_key(k_left)
             log_incident(i)
