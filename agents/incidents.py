@@ -19,6 +19,16 @@ OPEN, RESOLVED, UNSERVED, ABANDONED = range(4)
 STATUS_NAMES = ("open_at_end", "resolved", "unserved", "abandoned")
 
 
+def _listed(column: str, doc: str) -> cached_property:
+    """A book attribute holding the stream's ``column`` as a list, built on first use."""
+
+    def read(book: IncidentBook) -> list:
+        return getattr(book.stream, column).tolist()
+
+    read.__doc__ = f"{doc} Per incident."
+    return cached_property(read)
+
+
 class IncidentBook:
     """Per-incident state of a run.
 
@@ -60,35 +70,16 @@ class IncidentBook:
 
     # Inputs that only some scenarios read (call-taking times, patience, transport), made lists
     # on first use: a run that never reads them neither builds nor walks them.
-    @cached_property
-    def transport(self) -> list[bool]:
-        """Whether the patient goes to hospital, per incident (read by transporting units)."""
-        return self.stream.transport.tolist()
+    transport = _listed("transport", "Whether the patient goes to hospital (read by transporting units).")
+    handover = _listed("handover", "Hospital handover minutes.")
+    answer = _listed("answer", "Call-answering minutes (read unless every call is answered at once).")
+    processing = _listed("processing", "Call-processing minutes (read unless every call is decided at once).")
+    patience = _listed("patience", "Minutes a caller on hold waits before hanging up.")
 
     @cached_property
     def transport_taken(self) -> list[bool]:
         """Whether a unit has taken the incident's patient (written by transporting units)."""
         return [False] * self.stream.n
-
-    @cached_property
-    def handover(self) -> list[float]:
-        """Hospital handover minutes per incident."""
-        return self.stream.handover.tolist()
-
-    @cached_property
-    def answer(self) -> list[float]:
-        """Call-answering minutes per incident (read unless every call is answered at once)."""
-        return self.stream.answer.tolist()
-
-    @cached_property
-    def processing(self) -> list[float]:
-        """Call-processing minutes per incident (read unless every call is decided at once)."""
-        return self.stream.processing.tolist()
-
-    @cached_property
-    def patience(self) -> list[float]:
-        """Minutes a caller on hold waits before hanging up, per incident."""
-        return self.stream.patience.tolist()
 
     def need_of(self, i: int) -> list[int]:
         """Units still wanted by incident ``i``, per capability (a copy)."""
