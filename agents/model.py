@@ -127,7 +127,7 @@ class Simulation(mesa.Model):
         n = int(np.searchsorted(s.t_call, self.until, side="left"))
         cut = slice(0, n)
         i64 = np.int64
-        answer, dispatch, arrival, clear = (self.log.first_times(kind)[:n] for kind in MILESTONES.values())
+        milestones = {column: self.log.first_times(kind)[:n] for column, kind in MILESTONES.items()}
         return {
             "incident_id": np.arange(n),
             "kind": _coded(s.kind[cut], w.type_names),
@@ -135,11 +135,8 @@ class Simulation(mesa.Model):
             "priority": s.priority[cut],
             "x_km": s.x_km[cut], "y_km": s.y_km[cut],
             "t_call_min": s.t_call[cut],
-            "t_answer_min": answer,
-            "t_dispatch_min": dispatch,
-            "t_first_arrival_min": arrival,
-            "t_clear_min": clear,
-            "response_min": arrival - s.t_call[cut],
+            **milestones,  # t_answer_min, t_dispatch_min, t_first_arrival_min, t_clear_min
+            "response_min": milestones["t_first_arrival_min"] - s.t_call[cut],
             "status": _coded(_from_list(b.status, np.int8, n), STATUS_NAMES),
             "target_min": s.target[cut],
             "in_warmup": s.t_call[cut] < w.warmup_min,

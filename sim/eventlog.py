@@ -102,8 +102,7 @@ class EventLog:
         self.enabled = enabled
         self._columns = tuple(np.empty(0, dtype) for dtype in _COLUMN_DTYPES)  # t_min, code, incident, unit
         self._done = 0  # rows already moved into the columns
-        self._first_codes = [CODE[kind] for kind in firsts]
-        self._first = {kind: np.full(n_incidents, np.nan) for kind in firsts}
+        self._first = {CODE[kind]: np.full(n_incidents, np.nan) for kind in firsts}  # by kind code
 
     def reserve(self, rows: int) -> None:
         """Make room for ``rows`` compacted rows in all (pages are touched only as rows arrive).
@@ -161,13 +160,13 @@ class EventLog:
     def compact(self) -> None:
         """Move the pending rows into the typed columns. Mutates the log (the same list objects)."""
         n = len(self.t)
-        if n and (self.enabled or self._first_codes):
+        if n and (self.enabled or self._first):
             # fromiter: fewer instructions per item than np.array, which first discovers dtypes
             keys = np.fromiter(self.keys, dtype=np.int64, count=n)
             times = np.fromiter(self.t, dtype=np.float64, count=n)
             incidents = np.fromiter(self.incidents, dtype=np.int64, count=n)
             codes = keys & ((1 << KEY_SHIFT) - 1)
-            if self._first_codes:
+            if self._first:
                 self._note_firsts(times, codes, incidents)
             if self.enabled:
                 start, end = self._done, self._done + n
@@ -190,10 +189,10 @@ class EventLog:
         incident's first event of a kind is the one with the least time: a
         NaN-ignoring minimum over the batch, without sorting.
         """
-        for kind, code in zip(self._first, self._first_codes, strict=True):
+        for code, first in self._first.items():
             rows = np.flatnonzero(codes == code)
             if rows.size:
-                np.fmin.at(self._first[kind], incidents[rows], times[rows])
+                np.fmin.at(first, incidents[rows], times[rows])
 
     def first_times(self, kind: EventKind) -> np.ndarray:
         """Time of each incident's first event of ``kind`` (NaN: none), a tracked kind; compacts first.
@@ -201,7 +200,7 @@ class EventLog:
         The log's own array: take it once, after the run.
         """
         self.compact()
-        return self._first[kind]
+        return self._first[CODE[kind]]
 
     def __len__(self) -> int:
         return self._done + (len(self.t) if self.enabled else 0)
