@@ -9,6 +9,12 @@ from sim.kernels._config import FASTMATH
 
 
 @njit(cache=True, fastmath=FASTMATH)
+def _precedes(g, t, j, g2, t2, j2):
+    """Whether key (group g, minutes t, position j) ranks before (g2, t2, j2): the order of both kernels."""
+    return g < g2 or (g == g2 and (t < t2 or (t == t2 and j < j2)))
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def _select_k_kernel(group, value, k, out):
     """Write into ``out`` the indices of the ``k`` smallest (group, value, index) keys.
 
@@ -25,9 +31,7 @@ def _select_k_kernel(group, value, k, out):
         for i in range(n):
             if taken[i] or value[i] == np.inf:
                 continue
-            if best < 0 or group[i] < group[best] or (
-                group[i] == group[best] and value[i] < value[best]
-            ):
+            if best < 0 or _precedes(group[i], value[i], i, group[best], value[best], best):
                 best = i
         if best < 0:
             break
@@ -116,9 +120,9 @@ def _choose_kernel(cands, status, max_status, loc, row_of, rows, dest, speed, tu
             if t == np.inf:
                 continue
             g = group[u]
-            if slot > 0 and (g < last_g or (g == last_g and (t < last_t or (t == last_t and j <= last_j)))):
+            if slot > 0 and not _precedes(last_g, last_t, last_j, g, t, j):
                 continue  # chosen already, or ahead of the last chosen
-            if best < 0 or g < best_g or (g == best_g and t < best_t):
+            if best < 0 or _precedes(g, t, j, best_g, best_t, best):
                 best = j
                 best_g = g
                 best_t = t
