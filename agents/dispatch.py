@@ -73,7 +73,7 @@ class DispatchCentre(mesa.Agent):
         self._key_dispatched = [row_key(CODE[K.UNIT_DISPATCHED], u) for u in range(w.n_units)]
         self._timeout = model.env.timeout
         self._rows_for = model.travel.rows_for
-        self._waiting: dict[tuple[int, ...], str] = {}  # units still wanted -> queued event detail
+        self._detail_text = model.detail.get
         self._gaps = model.book.stream.delay.tolist()
         self._next = 0  # the next call to arrive
         self._on_arrival = self._arrive  # one bound method for every arrival event
@@ -254,11 +254,11 @@ class DispatchCentre(mesa.Agent):
                 heappush(self.queues[c], key)
         if not book.queued[i]:
             book.queued[i] = True
-            shape = tuple(need)
-            waiting = self._waiting.get(shape)
+            detail_key = ("waiting", *need)
+            waiting = self._detail_text(detail_key)
             if waiting is None:
                 caps = self.model.world.capability_names
-                waiting = self._waiting[shape] = self.model.detail(("waiting", *need), lambda: {
+                waiting = self.model.detail(detail_key, lambda: {
                     "waiting_for": {caps[c]: n for c, n in enumerate(need) if n}})
             self._log_t(now)
             self._log_key(_QUEUED)

@@ -251,6 +251,9 @@ class DetailCache:
 
     def __init__(self):
         self._text: dict[Any, str] = {}
+        #: the JSON text already made for a key, or None: ``get(key)`` (a dict lookup, for hot paths
+        #: where even building the ``make`` closure for :meth:`__call__` costs)
+        self.get = self._text.get
 
     def __call__(self, key: Any, make: Callable[[], dict[str, Any]]) -> str:
         """The JSON text for ``key``, made by ``make()`` the first time."""

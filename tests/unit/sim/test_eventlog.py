@@ -167,3 +167,10 @@ def test_columns_share_one_buffer_without_overlap():
     npt.assert_array_equal(a["code"], np.arange(1000) % len(KINDS))
     npt.assert_array_equal(a["incident"], -np.arange(1000))
     npt.assert_array_equal(a["unit"], 2**31 - 1 - np.arange(1000))
+
+
+def test_detail_cache_get_sees_only_texts_made():
+    cache = DetailCache()
+    assert cache.get(("h", 1)) is None
+    text = cache(("h", 1), lambda: {"hospital": "H"})
+    assert cache.get(("h", 1)) is text == '{"hospital": "H"}'
