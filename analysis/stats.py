@@ -1,4 +1,4 @@
-"""Statistics across replications: t intervals, paired differences, Holm, bootstrap ranking.
+"""Statistics across replications: t and median intervals, paired differences, Holm, bootstrap ranking.
 
 Replication r of every configuration of a sweep sees the same random
 numbers (same seed and replication), so a configuration and the baseline
@@ -10,6 +10,7 @@ independent samples. :func:`paired_differences` shows by how much.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,28 @@ def t_interval(values: Sequence[float] | np.ndarray, level: float = 0.95) -> dic
     sd = float(x.std(ddof=1)) if n > 1 else np.nan
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
     return {"n": n, "mean": mean, "sd": sd, "half_width": half, "lo": mean - half, "hi": mean + half}
+
+
+def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Distribution-free confidence interval of the median and its exact coverage.
+
+    The interval runs from order statistic ``k`` to ``n + 1 - k``, ``k`` the
+    largest rank whose coverage ``1 - 2 P(Binomial(n, 1/2) <= k - 1)`` is at
+    least ``level``; with fewer than 6 values none is, and the interval is the
+    range, whose (lower) coverage is returned.
+    """
+    xs = sorted(values)
+    k, coverage = _median_rank(len(xs), level)
+    return xs[k - 1], xs[len(xs) - k], coverage
+
+
+@lru_cache(maxsize=64)
+def _median_rank(n: int, level: float) -> tuple[int, float]:
+    """The rank ``k`` of :func:`median_interval` for ``n`` values, and its coverage."""
+    k = 1
+    while k < n // 2 and 1 - 2 * stats.binom.cdf(k, n, 0.5) >= level:
+        k += 1
+    return k, float(1 - 2 * stats.binom.cdf(k - 1, n, 0.5))
 
 
 def holm(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:

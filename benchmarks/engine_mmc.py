@@ -28,17 +28,16 @@ import gc
 import resource
 import statistics
 import time
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import simpy
-from scipy.stats import binom
 
 import scenarios
 import sim
 from agents.model import Simulation
 from agents.policies import resolve
+from analysis.stats import median_interval
 from benchmarks import write_figures
 
 C, MU_PER_MIN, RHO = 5, 0.1, 0.8
@@ -83,28 +82,6 @@ def engine(days: float, seed: int, world, scenario, tables: bool) -> tuple[int, 
         model = Simulation(world, resolve("nearest", {}, world), seed).run()
         n = model.book.stream.n
     return n, time.process_time() - t0
-
-
-def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Distribution-free confidence interval of the median and its exact coverage.
-
-    The interval runs from order statistic ``k`` to ``n + 1 - k``, ``k`` the
-    largest rank whose coverage ``1 - 2 P(Binomial(n, 1/2) <= k - 1)`` is at
-    least ``level``; with fewer than 6 values none is, and the interval is the
-    range, whose (lower) coverage is returned.
-    """
-    xs = sorted(values)
-    k, coverage = _median_rank(len(xs), level)
-    return xs[k - 1], xs[len(xs) - k], coverage
-
-
-@lru_cache(maxsize=64)
-def _median_rank(n: int, level: float) -> tuple[int, float]:
-    """The rank ``k`` of :func:`median_interval` for ``n`` values, and its coverage."""
-    k = 1
-    while k < n // 2 and 1 - 2 * binom.cdf(k, n, 0.5) >= level:
-        k += 1
-    return k, float(1 - 2 * binom.cdf(k - 1, n, 0.5))
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -1,4 +1,4 @@
-"""The benchmark's confidence interval of a median: order statistics with binomial coverage."""
+"""Confidence interval of a median: order statistics with binomial coverage."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from benchmarks.engine_mmc import median_interval
+from analysis.stats import median_interval
 
 
 @pytest.mark.parametrize(("n", "k"), [(6, 1), (11, 2), (21, 6), (31, 10), (101, 41)])
