@@ -1,15 +1,14 @@
-"""The dispatch centre: call taking, the dispatch decision and the waiting queue."""
+"""The dispatch decision: which units go, and the incidents waiting for units."""
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from heapq import heappop, heappush
 
 import mesa
 import numpy as np
 
-from agents.incidents import ABANDONED, OPEN, RESOLVED, UNSERVED
+from agents.incidents import OPEN, RESOLVED, UNSERVED
 from agents.policies.dispatch import Candidates
 from agents.responders import AT_STATION, BUSY
 from sim.eventlog import CODE
@@ -20,19 +19,16 @@ from sim.kernels.select import _choose_kernel  # engine-owned arrays: valid by c
 NAN = math.nan
 
 # log keys of the events without a unit (see sim.eventlog.key)
-_RECEIVED, _ANSWERED, _QUEUED, _CLEARED = (row_key(CODE[kind]) for kind in (
-    K.CALL_RECEIVED, K.CALL_ANSWERED, K.INCIDENT_QUEUED, K.INCIDENT_CLEARED))
+_QUEUED, _CLEARED = (row_key(CODE[kind]) for kind in (K.INCIDENT_QUEUED, K.INCIDENT_CLEARED))
 
 
 class DispatchCentre(mesa.Agent):
-    """Takes calls, decides which units go, and keeps incidents waiting for units.
+    """Decides which units go, and keeps incidents waiting for units.
 
-    Calls are answered by ``call_takers`` call-takers (unlimited when the
-    scenario gives none), first come first served; a caller on hold whose
-    patience runs out hangs up (patience counts only while on hold: once a
-    call-taker picks the call up, it is answered). After answering and processing, the dispatch
-    policy picks units for each required capability among those that can
-    go. What cannot be filled waits in one queue per capability, ordered by
+    Call centres (:mod:`agents.calls`) hand it each processed call through
+    :meth:`decide`; the dispatch policy picks units for each required
+    capability among those that can go (the fleet's ``eligible`` mask).
+    What cannot be filled waits in one queue per capability, ordered by
     priority (1 first) and then call time; a unit that becomes free takes the
     head of the queues it can serve.
 
@@ -47,13 +43,6 @@ class DispatchCentre(mesa.Agent):
         w = model.world
         self.policy = policy
         self.queues: list[list[tuple[int, int]]] = [[] for _ in w.capability_names]
-        self.unlimited = w.call_takers == 0
-        stream = model.book.stream
-        #: every call is answered and decided the moment it arrives (no call-taking steps at all)
-        self.instant = self.unlimited and not (stream.answer.any() or stream.processing.any())
-        self.free_takers = w.call_takers
-        self.waiting: deque[int] = deque()  # calls on hold, in order (may hold hung-up ones)
-        self.on_hold: set[int] = set()      # calls on hold that have not hung up
         self.max_queue = w.type_max_queue.tolist()
         self.preference = getattr(policy, "preference", None)
         exists = model.fleet.exists
@@ -71,104 +60,13 @@ class DispatchCentre(mesa.Agent):
         self.book, self.fleet, self.env, self.log = model.book, model.fleet, model.env, model.log
         self._log_t, self._log_key, self._log_incident = model.log.appenders()
         self._key_dispatched = [row_key(CODE[K.UNIT_DISPATCHED], u) for u in range(w.n_units)]
-        self._timeout = model.env.timeout
         self._rows_for = model.travel.rows_for
+        self._on_decided = model.on_decided
         self._detail_text = model.detail.get
-        self._gaps = model.book.stream.delay.tolist()
-        self._next = 0  # the next call to arrive
-        self._on_arrival = self._arrive  # one bound method for every arrival event
-        if self._gaps:
-            self._timeout(self._gaps[0]).callbacks.append(self._on_arrival)
-
-    # -- call taking ----------------------------------------------------------
-    def _arrive(self, event) -> None:
-        """Take the call that is due and any at the same time; schedule the next arrival.
-
-        A timeout callback rather than a SimPy process: one call costs one event
-        and no generator resumption (see benchmarks/engine_mmc.py). A call at
-        time 0 is taken after every unit's process has started (their
-        initialisation events are urgent), as it was with a process.
-        """
-        gaps, i = self._gaps, self._next
-        while True:
-            self._call(i)
-            if i & 1023 == 1023:  # keep the log and assignments compact as they grow
-                self.model.compact()
-            i += 1
-            if i == len(gaps):
-                return
-            if gaps[i] > 0:
-                break
-        self._next = i
-        self._timeout(gaps[i]).callbacks.append(self._on_arrival)
-
-    def _call(self, i: int) -> None:
-        now = self.env.now
-        log_t, log_key, log_incident = self._log_t, self._log_key, self._log_incident
-        log_t(now)
-        log_key(_RECEIVED)
-        log_incident(i)
-        book = self.book
-        if self.instant or (self.unlimited and book.answer[i] == 0 and book.processing[i] == 0):
-            log_t(now)  # answered and decided at once: skip the call-taking steps
-            log_key(_ANSWERED)
-            log_incident(i)
-            self._dispatch(i, now)
-        elif self.unlimited:
-            self._answer(i)
-        elif self.free_takers > 0:
-            self.free_takers -= 1
-            self._answer(i)
-        else:
-            self.waiting.append(i)
-            self.on_hold.add(i)
-            patience = book.patience[i]
-            if patience < math.inf:
-                self.env.timeout(patience, value=i).callbacks.append(self._hang_up)
-
-    def _hang_up(self, event) -> None:
-        i = event.value
-        if i in self.on_hold:
-            self.on_hold.discard(i)
-            self.model.book.status[i] = ABANDONED
-            self.model.log.add(self.model.env.now, K.CALL_ABANDONED, i)
-
-    def _answer(self, i: int) -> None:
-        delay = self.model.book.answer[i]
-        if delay > 0:
-            self.model.env.timeout(delay, value=i).callbacks.append(self._answered_cb)
-        else:
-            self._answered(i)
-
-    def _answered_cb(self, event) -> None:
-        self._answered(event.value)
-
-    def _answered(self, i: int) -> None:
-        m = self.model
-        m.log.add(m.env.now, K.CALL_ANSWERED, i)
-        delay = m.book.processing[i]
-        if delay > 0:
-            m.env.timeout(delay, value=i).callbacks.append(self._ready_cb)
-        else:
-            self._ready(i)
-
-    def _ready_cb(self, event) -> None:
-        self._ready(event.value)
-
-    def _ready(self, i: int) -> None:
-        if not self.unlimited:
-            while self.waiting and self.waiting[0] not in self.on_hold:
-                self.waiting.popleft()  # hung up while on hold
-            if self.waiting:
-                nxt = self.waiting.popleft()
-                self.on_hold.discard(nxt)
-                self._answer(nxt)
-            else:
-                self.free_takers += 1
-        self._dispatch(i, self.model.env.now)
 
     # -- dispatching ------------------------------------------------------------
-    def _dispatch(self, i: int, now: float) -> None:
+    def decide(self, i: int, now: float) -> None:
+        """Incident ``i``'s call is processed: send units for what it needs, queue what is missing."""
         book, free_count = self.book, self.fleet.free_count
         kind = book.kind[i]
         need, base, wanted = book.need, i * self.n_caps, self.wanted[kind]
@@ -185,16 +83,18 @@ class DispatchCentre(mesa.Agent):
             self._enqueue(i, now)
         elif total == 0 and book.n_assigned[i] == 0:
             self._unserved(i, "no unit in the fleet has the required capability")
+        for hook in self._on_decided:
+            hook(i)
 
     def _choose(self, i: int, c: int, k: int) -> list[int]:
         """Units to send to ``i`` for capability ``c`` (up to ``k``), best first."""
         fleet, book = self.fleet, self.book
-        moving = fleet.refresh_returning() if fleet.returning else ()
+        moving = fleet.refresh_returning() if fleet.moving else ()
         if self.preference is not None:
             rows = self._rows_for(moving)
             if rows is not None:
                 out = self._out
-                n = _choose_kernel(fleet.cap_units[c], fleet.status, fleet.max_status, fleet.loc,
+                n = _choose_kernel(fleet.cap_units[c], fleet.status, fleet.eligible, fleet.loc,
                                    rows[0], rows[1], book.loc[i], fleet.speed, fleet.turnout,
                                    self.preference(book.district[i], book.kind[i], book.priority[i]),
                                    k, out, self._out_min)
@@ -206,9 +106,9 @@ class DispatchCentre(mesa.Agent):
         m = self.model
         fleet, book = m.fleet, m.book
         units = fleet.cap_units[c]
+        ok = fleet.eligible[units]
+        units = units[ok]
         status = fleet.status[units]
-        ok = status <= fleet.max_status
-        units, status = units[ok], status[ok]
         if units.size == 0:
             return []
         minutes = m.travel.times_to(fleet.loc[units], book.loc[i]) / fleet.speed[units]
@@ -240,8 +140,7 @@ class DispatchCentre(mesa.Agent):
         unit = fleet.units[u]
         unit.from_station = fleet.state[u] == AT_STATION
         if not unit.from_station:
-            fleet.loc[u] = fleet.position_now(u)
-            fleet.returning.discard(u)
+            fleet.stop(u)
         self._book(u, i, c, now)
         unit.send(i)
 

@@ -67,6 +67,9 @@ class IncidentBook:
         self.queued = [False] * n
         self.hospital = [-1] * n
         self.shortfall = [0] * n
+        #: inputs of incidents raised during the run that only the tables read, by column
+        self.raised: dict[str, list] = {
+            c: [] for c in ("t_call", "x_km", "y_km", "target", "source", "label")}
 
     # Inputs that only some scenarios read (call-taking times, patience, transport), made lists
     # on first use: a run that never reads them neither builds nor walks them.
@@ -79,7 +82,34 @@ class IncidentBook:
     @cached_property
     def transport_taken(self) -> list[bool]:
         """Whether a unit has taken the incident's patient (written by transporting units)."""
-        return [False] * self.stream.n
+        return [False] * len(self.status)
+
+    @property
+    def n(self) -> int:
+        """Number of incidents so far (the stream's plus those raised during the run)."""
+        return len(self.status)
+
+    def add(self, *, t_call: float, kind: int, district: int, priority: int, loc: int, x_km: float,
+            y_km: float, on_scene: float, transport: bool, handover: float, answer: float,
+            processing: float, patience: float, target: float, source: str, label: str = "") -> int:
+        """Enter an incident raised during the run; returns its id (the next). Mutates the book.
+
+        Ids of the replication's stream are untouched: raising incidents never
+        renumbers or changes the others.
+        """
+        i = len(self.status)
+        for column, value in (("kind", kind), ("district", district), ("priority", priority), ("loc", loc),
+                              ("on_scene", on_scene), ("transport", transport), ("handover", handover),
+                              ("answer", answer), ("processing", processing), ("patience", patience),
+                              ("status", OPEN), ("need_total", 0), ("active", 0), ("n_assigned", 0),
+                              ("queued", False), ("hospital", -1), ("shortfall", 0),
+                              ("transport_taken", False)):
+            getattr(self, column).append(value)
+        self.need.extend([0] * self.n_caps)
+        for column, value in (("t_call", t_call), ("x_km", x_km), ("y_km", y_km), ("target", target),
+                              ("source", source), ("label", label)):
+            self.raised[column].append(value)
+        return i
 
     def need_of(self, i: int) -> list[int]:
         """Units still wanted by incident ``i``, per capability (a copy)."""

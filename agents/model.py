@@ -8,6 +8,7 @@ called. ``model.time`` follows ``env.now`` for Mesa tools that read it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Generator
 from functools import lru_cache
 from typing import Any
 
@@ -16,13 +17,16 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from agents import components, schedules
+from agents.calls import Switchboard
 from agents.dispatch import DispatchCentre
 from agents.hospitals import Hospital
 from agents.incidents import STATUS_NAMES, IncidentBook
 from agents.responders import BUSY, Fleet
-from sim.demand import generate
-from sim.eventlog import KINDS, DetailCache, EventKind, EventLog
+from sim.demand import generate, sample_in_polygon
+from sim.eventlog import DetailCache, EventKind, EventLog, kind_names, register_kind
 from sim.gcpause import paused_gc
+from sim.kernels import categorical
 from sim.rng import Streams
 from sim.rowbuffer import RowBuffer
 from sim.world import TIERS, World
@@ -34,6 +38,9 @@ from sim.world import TIERS, World
 ASSIGNMENT_FIELDS = ("incident", "unit", "t_dispatch", "t_arrive", "t_left", "t_free", "travel",
                      "hospital", "from_station")
 
+
+#: An incident raised during the run by a source (detail: the source's name)
+INCIDENT_RAISED = register_kind("incident_raised")
 
 #: Incident columns read off the event log: each incident's first event of the kind (see EventLog)
 MILESTONES = {"t_answer_min": EventKind.CALL_ANSWERED, "t_dispatch_min": EventKind.UNIT_DISPATCHED,
@@ -60,10 +67,12 @@ class Simulation(mesa.Model):
         End of the run in minutes (default: the scenario's horizon).
     log_events : bool
         Keep the event log (on by default; the tables need it).
+    parts : list of (name, Component class, section), optional
+        Validated components (:func:`agents.components.validate`); default: the World's.
     """
 
     def __init__(self, world: World, policy: Any, seed: int, replication: int = 0,
-                 until: float | None = None, log_events: bool = True):
+                 until: float | None = None, log_events: bool = True, parts: list | None = None):
         self.streams = Streams(seed, replication)
         super().__init__(rng=self.streams("agents"))
         self.world = world
@@ -72,21 +81,55 @@ class Simulation(mesa.Model):
         self.env = simpy.Environment()
         self.detail = DetailCache()
         self.travel = world.geo.for_run()
-        self.book = IncidentBook(generate(world, self.travel, self.streams), world.type_required)
+        stream = generate(world, self.travel, self.streams)
+        _draw_centre_times(world, stream, self.streams)
+        self.book = IncidentBook(stream, world.type_required)
         self.log = EventLog(log_events, tuple(MILESTONES.values()), self.book.stream.n)
         self.log.reserve(_expected_rows(self.book.stream.kind, world.type_required))
         #: finished assignments, one row of :data:`ASSIGNMENT_FIELDS` each
         self.assignments = RowBuffer(len(ASSIGNMENT_FIELDS))
         self.hospitals = [Hospital(self, h) for h in range(len(world.hospital_names))]
         self._nearest_hospital: dict[int, int] = {}
+        #: decisions on events: callables run after each dispatch decision (incident id) and each
+        #: time a unit becomes idle at its post (unit index); empty lists cost the loop next to nothing
+        self.on_decided: list[Callable[[int], None]] = []
+        self.on_unit_idle: list[Callable[[int], None]] = []
+        self._station_at = {int(x): n for n, x in zip(world.station_names, world.station_loc, strict=True)}
         self.fleet = Fleet(self)
         self.dispatch = DispatchCentre(self, policy)
+        self.calls = Switchboard(self)
+        if parts is None:
+            parts = components.validate(world.components, world.source)
+        self.components = {name: cls(self, section) for name, cls, section in parts}
+        self.calls.start()
+        schedules.start(self)
+        for part in self.components.values():
+            part.start()
         self._ran = False
 
     def compact(self) -> None:
         """Move the rows appended so far into numpy chunks (called every few thousand calls)."""
         self.log.compact()
         self.assignments.compact()
+
+    def every(self, minutes: float, decide: Callable[[], None], first: float | None = None) -> None:
+        """Run ``decide()`` every ``minutes`` of simulated time (first at ``first``, default ``minutes``).
+
+        The seam for decisions on a clock (move-up, escalation, pre-positioning).
+        """
+        if not minutes > 0:
+            raise ValueError(f"a period must be positive, got {minutes}")
+        self.env.process(self._every(minutes, decide, minutes if first is None else first))
+
+    def _every(self, minutes: float, decide: Callable[[], None], first: float) -> Generator:
+        yield self.env.timeout(first)
+        while True:
+            decide()
+            yield self.env.timeout(minutes)
+
+    def forget_routes(self) -> None:
+        """Drop answers cached from the roads as they were (after a road change). Mutates the model."""
+        self._nearest_hospital.clear()
 
     def nearest_hospital(self, loc: int) -> int:
         """Index of the hospital with the shortest trip from ``loc``."""
@@ -95,6 +138,85 @@ class Simulation(mesa.Model):
             times = self.travel.times_from(loc, self.world.hospital_loc)
             h = self._nearest_hospital[loc] = int(np.argmin(times))
         return h
+
+    def place_name(self, loc: int) -> str:
+        """A readable name of location ``loc``: a station's name, else its coordinates or index."""
+        name = self._station_at.get(loc)
+        if name is not None:
+            return name
+        x, y = self.travel.xy(np.array([loc]))[0]
+        return f"({x:.2f}, {y:.2f}) km" if x == x else f"location {loc}"
+
+    def raise_incident(self, kind: str | int, district: str | int, *, source: str,
+                       rng: np.random.Generator, xy: tuple[float, float] | None = None,
+                       loc: int | None = None, priority: int | None = None, on_scene: float | None = None,
+                       transport: bool | None = None, label: str = "") -> int:
+        """Raise an incident now (a hazard, a sensor, a citizen, a drill inject); returns its id.
+
+        The one door for incidents that arise during the run: the incident gets
+        the next id (the replication's own incidents keep theirs), and its call
+        is received at once through the call lines. What is not given is drawn
+        from ``rng``, the source's own stream (``model.streams.named(source)``),
+        so raising incidents never moves another stream's numbers.
+
+        Parameters
+        ----------
+        kind, district : str or int
+            Incident type and district, by name or index.
+        source : str
+            Who raised it (shown in the incidents table's ``source`` column).
+        rng : numpy.random.Generator
+            The source's stream, for the fields not given.
+        xy : (float, float), optional
+            Scene in km (road and plane geographies); default: a point drawn inside the district.
+        loc : int, optional
+            Scene as a location (a road node, a matrix place); overrides ``xy``.
+        priority, on_scene, transport : optional
+            As for scripted incidents; drawn from the type's mix and distributions when not given.
+        label : str
+            Free text for the tables.
+
+        Returns
+        -------
+        int
+            The incident id.
+        """
+        w, now = self.world, self.env.now
+        k = w.type_names.index(kind) if isinstance(kind, str) else int(kind)
+        d = w.district_names.index(district) if isinstance(district, str) else int(district)
+        if priority is None:
+            j = categorical(w.type_priority_weights, np.array([k]), rng.random(1))[0]
+            priority = int(w.type_priority_values[k, j])
+        if loc is None:
+            loc = self._scene(d, xy, rng)
+        sx, sy = self.travel.xy(np.array([loc]))[0]
+        centre = int(w.line_centre[w.type_line[k]])
+        patience = w.centre_patience[centre]
+        i = self.book.add(
+            t_call=now, kind=k, district=d, priority=int(priority), loc=int(loc), x_km=float(sx),
+            y_km=float(sy),
+            on_scene=float(on_scene if on_scene is not None else w.type_on_scene[k].sample(rng, 1)[0]),
+            transport=bool(transport if transport is not None else rng.random() < w.type_transport_p[k]),
+            handover=float(w.type_handover[k].sample(rng, 1)[0]),
+            answer=float(w.centre_answer[centre].sample(rng, 1)[0]),
+            processing=float(w.centre_processing[centre].sample(rng, 1)[0]),
+            patience=float(patience.sample(rng, 1)[0]) if patience is not None else math.inf,
+            target=float(w.type_target.get((k, int(priority)), math.nan)), source=source, label=label)
+        self.log.grow(i + 1)
+        self.log.add(now, INCIDENT_RAISED, i, -1, self.detail(("raised", source), lambda: {"source": source}))
+        self.calls.receive(i)
+        return i
+
+    def _scene(self, d: int, xy: tuple[float, float] | None, rng: np.random.Generator) -> int:
+        """Location of a raised incident's scene: the given point, else one drawn in district ``d``."""
+        w = self.world
+        if xy is not None:
+            return int(self.travel.add_points(np.asarray([xy], dtype=np.float64))[0])
+        if w.geo.kind == "matrix":
+            places, weights = w.district_zones[d]
+            return int(places[categorical(weights[None, :], np.zeros(1, dtype=np.int64), rng.random(1))[0]])
+        point = sample_in_polygon(w.district_boundaries[d], 1, rng)
+        return int(self.travel.add_points(point)[0])
 
     def run(self) -> Simulation:
         """Run the event loop to ``until``. Mutates the model; call once."""
@@ -110,6 +232,20 @@ class Simulation(mesa.Model):
         self.log.add(self.until, EventKind.RUN_END)
         return self
 
+    def component_tables(self) -> dict[str, dict[str, Any]]:
+        """The components' own tables, by name (after the run)."""
+        tables: dict[str, dict[str, Any]] = {}
+        for name, part in self.components.items():
+            for table, columns in part.tables().items():
+                if table in tables or table in ("incidents", "assignments", "units", "events", "run"):
+                    raise RuntimeError(f"component {name!r} names its table {table!r}, which is taken")
+                tables[table] = columns
+        return tables
+
+    def component_summary(self) -> dict[str, Any]:
+        """The components' figures for run.json, by component class name (after the run)."""
+        return {name: fig for name, part in self.components.items() if (fig := part.summary())}
+
     # -- tables -------------------------------------------------------------------
     def tables(self) -> dict[str, dict[str, Any]]:
         """Columns of the incidents, assignments, units and events tables."""
@@ -123,37 +259,74 @@ class Simulation(mesa.Model):
             }
 
     def _incident_columns(self) -> dict[str, Any]:
+        """Incidents table columns: the stream's calls before ``until``, then those raised in the run."""
         w, b, s = self.world, self.book, self.book.stream
         n = int(np.searchsorted(s.t_call, self.until, side="left"))
-        cut = slice(0, n)
-        i64 = np.int64
-        milestones = {column: self.log.first_times(kind)[:n] for column, kind in MILESTONES.items()}
-        return {
-            "incident_id": np.arange(n),
-            "kind": _coded(s.kind[cut], w.type_names),
-            "district": _coded(s.district[cut], w.district_names),
-            "priority": s.priority[cut],
-            "x_km": s.x_km[cut], "y_km": s.y_km[cut],
-            "t_call_min": s.t_call[cut],
+        raised = b.n - s.n
+        ids = np.arange(n) if not raised else np.concatenate([np.arange(n), np.arange(s.n, b.n)])
+        rows = len(ids)
+
+        def listed(values: list, dtype: Any) -> np.ndarray:  # a book list, at the table's rows
+            return _from_list(values, dtype, n) if not raised else np.asarray(values, dtype=dtype)[ids]
+
+        def given(column: str) -> np.ndarray:  # a stream column, with the raised incidents' values
+            head = getattr(s, column)[:n]
+            if not raised:
+                return head
+            tail = b.raised[column] if column in b.raised else getattr(b, column)[s.n:]
+            return np.concatenate([head, np.asarray(tail, dtype=head.dtype)])
+
+        kind, t_call = given("kind"), given("t_call")
+        scripted, labels, labelled = s.scripted[:n], s.label[:n], s.scripted[:n]
+        if raised:  # raised incidents are not scripted, but may carry a label
+            scripted = np.concatenate([scripted, np.zeros(raised, dtype=bool)])
+            labels = (*labels, *b.raised["label"])
+            labelled = np.concatenate([labelled, np.array([bool(x) for x in b.raised["label"]])])
+        milestones = {column: self.log.first_times(k)[ids] for column, k in MILESTONES.items()}
+        source = np.where(scripted, 1, 0)
+        source_names = ["demand", "scripted", *sorted(set(b.raised["source"]))]
+        if raised:
+            source[n:] = [source_names.index(x) for x in b.raised["source"]]
+        calls = self.calls.columns(ids, kind)
+        columns = {
+            "incident_id": ids,
+            "kind": _coded(kind, w.type_names),
+            "district": _coded(given("district"), w.district_names),
+            "priority": given("priority"),
+            "x_km": given("x_km"), "y_km": given("y_km"),
+            "t_call_min": t_call,
             **milestones,  # t_answer_min, t_dispatch_min, t_first_arrival_min, t_clear_min
-            "response_min": milestones["t_first_arrival_min"] - s.t_call[cut],
-            "status": _coded(_from_list(b.status, np.int8, n), STATUS_NAMES),
-            "target_min": s.target[cut],
-            "in_warmup": s.t_call[cut] < w.warmup_min,
-            "scripted": s.scripted[cut],
-            "label": _label_column(s.label[cut], s.scripted[cut]),
-            "location": s.loc[cut],
-            "on_scene_min": s.on_scene[cut],
-            "transport": s.transport[cut],
-            "handover_min": s.handover[cut],
-            "answer_min": s.answer[cut],
-            "processing_min": s.processing[cut],
-            "units_required": w.type_required[s.kind[cut]].sum(axis=1),
-            "units_assigned": _from_list(b.n_assigned, i64, n),
-            "shortfall": _from_list(b.shortfall, i64, n),
-            "queued": _from_list(b.queued, np.bool_, n),
-            "hospital": _coded(_from_list(b.hospital, i64, n), w.hospital_names),
+            "response_min": milestones["t_first_arrival_min"] - t_call,
+            "status": _coded(listed(b.status, np.int8), STATUS_NAMES),
+            "target_min": given("target"),
+            "in_warmup": t_call < w.warmup_min,
+            "scripted": scripted,
+            "label": _label_column(labels, labelled),
+            "location": given("loc"),
+            "on_scene_min": given("on_scene"),
+            "transport": given("transport"),
+            "handover_min": given("handover"),
+            "answer_min": given("answer"),
+            "processing_min": given("processing"),
+            "units_required": w.type_required[kind].sum(axis=1),
+            "units_assigned": listed(b.n_assigned, np.int64),
+            "shortfall": listed(b.shortfall, np.int64),
+            "queued": listed(b.queued, np.bool_),
+            "hospital": _coded(listed(b.hospital, np.int64), w.hospital_names),
+            "source": _coded(source, source_names),
+            "line": _coded(calls["line"], w.line_names),
+            "centre": _coded(calls["centre"], w.centre_names),
+            "rerouted": calls["rerouted"],
         }
+        for part in self.components.values():
+            extra = part.incident_columns(ids)
+            clash = sorted(set(extra) & set(columns))
+            if clash:
+                raise RuntimeError(f"component {type(part).__name__} adds existing incident columns {clash}")
+            if any(len(v) != rows for v in extra.values()):
+                raise RuntimeError(f"component {type(part).__name__} gave incident columns of another length")
+            columns.update(extra)
+        return columns
 
     def release(self) -> None:
         """Drop the run's large containers once its tables are built. Mutates the model.
@@ -219,11 +392,32 @@ class Simulation(mesa.Model):
         return {
             "t_min": a["t_min"],
             "seq": a["seq"],
-            "kind": _coded(a["code"], [k.value for k in KINDS]),
+            "kind": _coded(a["code"], kind_names()),
             "incident_id": pd.arrays.IntegerArray(inc, inc < 0),
             "unit_id": _coded(a["unit"], self.world.unit_names),
             "detail": _coded(a["detail_code"], a["detail_text"]),
         }
+
+
+def _draw_centre_times(world: World, stream: Any, streams: Streams) -> None:
+    """Answer and processing minutes of the calls of lines whose primary centre is not the first.
+
+    The first centre's calls keep the draws of the ``call_answer`` and
+    ``call_process`` streams (as with one centre); the calls of centre ``c``
+    are redrawn from its own distributions on sub-stream ``c`` of those
+    streams. Mutates ``stream``'s answer and processing arrays.
+    """
+    if len(world.centre_names) == 1:
+        return
+    centre = world.line_centre[world.type_line[stream.kind]]
+    for c in range(1, len(world.centre_names)):
+        idx = np.flatnonzero(centre == c)
+        stream.answer[idx] = world.centre_answer[c].sample(streams("call_answer", c), len(idx))
+        stream.processing[idx] = world.centre_processing[c].sample(streams("call_process", c), len(idx))
+        if world.centre_patience[c] is not None:
+            stream.patience[idx] = world.centre_patience[c].sample(streams("patience", c), len(idx))
+        else:
+            stream.patience[idx] = np.inf
 
 
 def _forget_agent_ids(model: mesa.Model) -> None:
@@ -241,7 +435,7 @@ def _forget_agent_ids(model: mesa.Model) -> None:
 
 
 def _label_column(labels: tuple[str, ...], scripted: np.ndarray) -> pd.Categorical:
-    """Incident labels as a categorical (sorted categories); only scripted incidents carry one.
+    """Incident labels as a categorical (sorted categories); only ``scripted`` rows carry one.
 
     Coded from the few scripted rows instead of hashing every label (see benchmarks/engine_mmc.py).
     """

@@ -1,10 +1,13 @@
 """Responder units: Mesa agents whose lifecycle is one long-lived SimPy process.
 
-Lifecycle: available at station -> dispatched -> [turnout] -> en route ->
-on scene -> [transporting -> at hospital -> handover] -> returning ->
-available. A returning unit may be dispatched again from where it is (when
-the scenario's ``policy.redispatch_returning`` allows it); a unit that frees
-up while calls wait takes the most urgent one straight from where it is.
+Lifecycle: available at its post (its station) -> dispatched -> [turnout] ->
+en route -> on scene -> [transporting -> at hospital -> handover] ->
+returning -> available. A returning unit may be dispatched again from where
+it is (when the scenario's ``policy.redispatch_returning`` allows it); a unit
+that frees up while calls wait takes the most urgent one straight from where
+it is. Besides incidents a unit follows :class:`Order` s: relocate to a new
+post (move-up), or go out of service (breakdown, crew change) until it is put
+back. A unit's state is one of :data:`STATE_NAMES` at any time.
 """
 
 from __future__ import annotations
@@ -15,19 +18,73 @@ import mesa
 import numpy as np
 import simpy
 
-from sim.eventlog import CODE, key
+from sim.eventlog import CODE, key, register_kind
 from sim.eventlog import EventKind as K
 
-AT_STATION, RETURNING, BUSY = 0, 1, 2
+#: Events of units leaving and rejoining service and of relocations (detail: reason, destination).
+UNIT_OUT_OF_SERVICE = register_kind("unit_out_of_service")
+UNIT_IN_SERVICE = register_kind("unit_in_service")
+UNIT_RELOCATING = register_kind("unit_relocating")
+
+#: The engine's unit states; a unit is in exactly one at any time (``Fleet.state``).
+AT_STATION, RETURNING, BUSY, OUT_OF_SERVICE, RELOCATING = 0, 1, 2, 3, 4
+#: State names by code (the open set: components add theirs with :func:`register_state`).
+STATE_NAMES: list[str] = ["at_station", "returning", "busy", "out_of_service", "relocating"]
+#: Whether a unit in each state may be sent: True, False or "moving" (when units on the move
+#: may be redispatched, the scenario's ``policy.redispatch_returning``).
+_STATE_ELIGIBLE: list[bool | str] = [True, "moving", False, False, "moving"]
+
+
+def register_state(name: str, eligible: bool | str = False) -> int:
+    """Add a unit state (a component's: at a depot, airborne, ...); returns its code. Idempotent.
+
+    Parameters
+    ----------
+    name : str
+        snake_case name, shown in logs and docs.
+    eligible : bool or "moving"
+        Whether a unit in this state may be dispatched ("moving": like a unit
+        on its way home, only when the scenario lets moving units be redispatched;
+        such a unit is dispatched from where it is on its trip).
+    """
+    if name in STATE_NAMES:
+        return STATE_NAMES.index(name)
+    if eligible not in (True, False, "moving"):
+        raise ValueError(f"eligible must be True, False or 'moving', got {eligible!r}")
+    STATE_NAMES.append(name)
+    _STATE_ELIGIBLE.append(eligible)
+    return len(STATE_NAMES) - 1
+
+
+class Order:
+    """An order for a unit other than an incident: relocate, or go out of service.
+
+    Parameters
+    ----------
+    kind : {"relocate", "off_duty"}
+    dest : int
+        Location to relocate to (its new post when ``post`` is true).
+    """
+
+    __slots__ = ("dest", "kind", "reason")
+
+    def __init__(self, kind: str, dest: int = -1, reason: str = ""):
+        self.kind, self.dest, self.reason = kind, dest, reason
+
+    def __repr__(self) -> str:
+        return f"Order({self.kind!r}, dest={self.dest}, reason={self.reason!r})"
 
 
 class Fleet:
     """State of all units, plus their agents.
 
-    ``status`` (int8 array, mirrored by the list ``state`` for scalar reads)
-    and ``loc`` are arrays so that choosing units is one kernel pass.
-    ``free_count[c]`` counts dispatchable units with capability ``c``;
-    ``returning`` holds the units on their way home.
+    ``status`` (int8 array, mirrored by the list ``state`` for scalar reads),
+    ``eligible`` (the availability mask the choice kernel reads) and ``loc``
+    are arrays so that choosing units is one kernel pass. ``free_count[c]``
+    counts eligible units with capability ``c``; ``moving`` holds the units
+    on a trip that may be cut short (home, or to a new post), with the trip's
+    start in ``move_from``, ``move_to`` and ``move_t0``. ``post`` is where
+    each unit waits when idle (its home station until it is relocated).
 
     Parameters
     ----------
@@ -40,16 +97,21 @@ class Fleet:
         n = w.n_units
         self.status = np.zeros(n, dtype=np.int8)
         self.state = [AT_STATION] * n
+        self.eligible = np.ones(n, dtype=np.bool_)
         self.home = np.asarray(w.station_loc[w.unit_station], dtype=np.int64)
+        self.post = self.home.tolist()
         self.loc = self.home.copy()
-        self.ret_from = self.home.copy()
-        self.ret_t0 = np.zeros(n)
+        self.move_from = self.home.copy()
+        self.move_to = self.home.copy()
+        self.move_t0 = np.zeros(n)
         self.speed = w.unit_speed
         self.turnout = w.unit_turnout
         self.redispatch = bool(w.redispatch_returning)
-        self.max_status = RETURNING if self.redispatch else AT_STATION
-        self._free = (True, self.redispatch, False)
-        self.returning: set[int] = set()
+        #: per state code: may a unit in it be sent (read by :meth:`transition`)
+        self._free = tuple(e is True or (e == "moving" and self.redispatch) for e in _STATE_ELIGIBLE)
+        self.moving: set[int] = set()
+        #: reason for units to go out of service when their job ends (None: stays in service)
+        self.off_duty: list[str | None] = [None] * n
         self.caps = [np.flatnonzero(row).tolist() for row in w.unit_caps]
         self.cap_units = [np.flatnonzero(w.unit_caps[:, c]) for c in range(w.unit_caps.shape[1])]
         self.exists = w.unit_caps.any(axis=0).tolist()
@@ -57,27 +119,76 @@ class Fleet:
         self.units = [Unit(model, u) for u in range(n)]
 
     def transition(self, u: int, new: int) -> None:
-        """Set unit ``u``'s status, keeping ``free_count`` right. Mutates the fleet."""
-        was = self._free[self.state[u]]
-        if was != self._free[new]:
-            delta = -1 if was else 1
+        """Set unit ``u``'s state, keeping ``eligible`` and ``free_count`` right. Mutates the fleet."""
+        free = self._free[new]
+        if self._free[self.state[u]] != free:
+            delta = 1 if free else -1
             for c in self.caps[u]:
                 self.free_count[c] += delta
+            self.eligible[u] = free
         self.state[u] = new
         self.status[u] = new
 
+    def set_out(self, u: int, here: int, dest: int, now: float) -> None:
+        """Unit ``u`` sets off from ``here`` to ``dest``, a trip that may be cut short. Mutates the fleet."""
+        self.move_from[u] = here
+        self.move_to[u] = dest
+        self.move_t0[u] = now
+        self.moving.add(u)
+
     def position_now(self, u: int) -> int:
-        """Where returning unit ``u`` is now (its last node passed, on a road network)."""
-        elapsed = (self.model.env.now - self.ret_t0[u]) * self.speed[u]
-        return self.model.travel.position(int(self.ret_from[u]), int(self.home[u]), elapsed)
+        """Where moving unit ``u`` is now (its last node passed, on a road network)."""
+        elapsed = (self.model.env.now - self.move_t0[u]) * self.speed[u]
+        return self.model.travel.position(int(self.move_from[u]), int(self.move_to[u]), elapsed)
 
     def refresh_returning(self) -> list[int]:
-        """Move each returning unit's ``loc`` to where it is now; return their locations."""
+        """Move each moving unit's ``loc`` to where it is now; return their locations."""
         locs = []
-        for u in self.returning:
+        for u in self.moving:
             self.loc[u] = self.position_now(u)
             locs.append(int(self.loc[u]))
         return locs
+
+    def stop(self, u: int) -> None:
+        """Cut moving unit ``u``'s trip short where it is now. Mutates the fleet."""
+        if u in self.moving:
+            self.loc[u] = self.position_now(u)
+            self.moving.discard(u)
+
+    # -- orders other than incidents ---------------------------------------------
+    def relocate(self, u: int, dest: int) -> None:
+        """Send idle or moving unit ``u`` to ``dest``, which becomes its post. Mutates the fleet.
+
+        Raises
+        ------
+        ValueError
+            If the unit is busy or out of service.
+        """
+        if self.state[u] not in (AT_STATION, RETURNING, RELOCATING):
+            raise ValueError(f"unit {u} is {STATE_NAMES[self.state[u]]}: only idle or moving units relocate")
+        self.post[u] = int(dest)
+        self.units[u].give(Order("relocate", int(dest)))
+
+    def take_out(self, u: int, reason: str) -> None:
+        """Take unit ``u`` out of service now, or when its job ends if it is busy. Mutates the fleet."""
+        state = self.state[u]
+        if state == OUT_OF_SERVICE or self.off_duty[u] is not None:
+            return
+        self.off_duty[u] = reason
+        if state != BUSY:
+            self.transition(u, OUT_OF_SERVICE)
+            self.model.log.add(self.model.env.now, UNIT_OUT_OF_SERVICE, -1, u, {"reason": reason})
+            self.units[u].give(Order("off_duty", reason=reason))
+
+    def put_back(self, u: int) -> None:
+        """Return unit ``u`` to service (at once if it is waiting at its post). Mutates the fleet."""
+        if self.off_duty[u] is None:
+            return
+        self.off_duty[u] = None
+        unit = self.units[u]
+        if self.state[u] == OUT_OF_SERVICE and unit.back is not None:
+            back, unit.back = unit.back, None
+            back.succeed()
 
 
 class Unit(mesa.Agent):
@@ -104,6 +215,7 @@ class Unit(mesa.Agent):
         self.job = -1
         self.t_dispatch = self.t_arrive = self.t_left = self.travel = math.nan
         self.from_station = True
+        self.back = None  # the event an out-of-service unit waits on at its post
         self._new_event = model.env.event
         self._wake = self._new_event()
         self.process = model.env.process(self._life())
@@ -120,13 +232,17 @@ class Unit(mesa.Agent):
         travel, timeout, u, speed = m.travel, m.env.timeout, self.index, self.speed
         log_t, log_key, log_incident = m.log.appenders()
         add_assignment, redispatch = m.assignments.extend, fleet.redispatch
+        post, off_duty, on_idle = fleet.post, fleet.off_duty, m.on_unit_idle
         k_en_route, k_arrived, k_left, k_returning, k_available = (
             key(CODE[kind], u) for kind in (K.UNIT_EN_ROUTE, K.UNIT_ARRIVED, K.UNIT_LEFT_SCENE,
                                             K.UNIT_RETURNING, K.UNIT_AVAILABLE))
-        home = int(fleet.home[u])
-        here = home
+        here = post[u]
         incident = yield self._wake
         while True:
+            if incident.__class__ is Order:  # rare: an order rather than an incident
+                incident = yield from self._follow(incident)
+                here = int(fleet.loc[u])
+                continue
             i = incident
             # -- dispatched: turnout, drive, work on scene ---------------------------
             dest = book.loc[i]
@@ -167,17 +283,20 @@ class Unit(mesa.Agent):
                 now = env.now
             add_assignment((i, u, self.t_dispatch, t_arrive, t_left, now, trip,
                             hospital, from_station))  # model.ASSIGNMENT_FIELDS
-            # -- free again: next waiting call (straight from here), or home ----------
+            # -- free again: out of service, next waiting call (straight from here), or home --
+            if off_duty[u] is not None:
+                incident = yield from self._off_duty()
+                here = int(fleet.loc[u])
+                continue
             if redispatch:
                 incident = dispatch.unit_free(u, now)  # books the unit while still BUSY
                 if incident >= 0:
                     continue
+            home = post[u]
             trip = travel.time(here, home) / speed if here != home else 0.0
             if trip > 0:
                 fleet.transition(u, RETURNING)
-                fleet.ret_from[u] = here
-                fleet.ret_t0[u] = now
-                fleet.returning.add(u)
+                fleet.set_out(u, here, home, now)
                 log_t(now)
                 log_key(k_returning)
                 log_incident(-1)
@@ -188,7 +307,7 @@ class Unit(mesa.Agent):
                     here = int(fleet.loc[u])  # where it was met (set by the dispatch centre)
                     continue
                 finally:
-                    fleet.returning.discard(u)
+                    fleet.moving.discard(u)
                 now = env.now
             here = fleet.loc[u] = home
             fleet.transition(u, AT_STATION)
@@ -197,7 +316,10 @@ class Unit(mesa.Agent):
             log_incident(-1)
             incident = -1 if redispatch else dispatch.unit_free(u, now)
             if incident < 0:
-                incident = yield self._wake
+                wake = self._wake  # a hook may give the unit an order at once
+                for hook in on_idle:
+                    hook(u)
+                incident = yield wake
 
     def _transport(self, i: int, scene: int):
         m = self.model
@@ -222,6 +344,68 @@ class Unit(mesa.Agent):
             hospital.n_handovers += 1
             m.log.add(env.now, K.HANDOVER_DONE, i, u, where)
         return h
+
+    def _follow(self, order: Order):
+        """Carry out ``order`` (a SimPy sub-process); returns the next incident or order."""
+        if order.kind == "off_duty":
+            return (yield from self._off_duty())
+        m, u = self.model, self.index
+        env, fleet = m.env, m.fleet
+        here, dest = int(fleet.loc[u]), order.dest
+        fleet.transition(u, RELOCATING)
+        m.log.add(env.now, UNIT_RELOCATING, -1, u, m.detail(("to", dest), lambda: {"to": m.place_name(dest)}))
+        trip = m.travel.time(here, dest) / self.speed if here != dest else 0.0
+        if trip > 0:
+            fleet.set_out(u, here, dest, env.now)
+            try:
+                yield env.timeout(trip)
+            except simpy.Interrupt as diverted:
+                return diverted.cause  # where it was met is in fleet.loc (set by the interrupter)
+            finally:
+                fleet.moving.discard(u)
+        fleet.loc[u] = dest
+        fleet.transition(u, AT_STATION)
+        m.log.add(env.now, K.UNIT_AVAILABLE, -1, u)
+        return (yield from self._await_work())
+
+    def _off_duty(self):
+        """Out of service: drive to the post, wait to be put back (a SimPy sub-process)."""
+        m, u = self.model, self.index
+        env, fleet = m.env, m.fleet
+        if fleet.state[u] != OUT_OF_SERVICE:  # its job just ended
+            fleet.transition(u, OUT_OF_SERVICE)
+            m.log.add(env.now, UNIT_OUT_OF_SERVICE, -1, u, {"reason": fleet.off_duty[u]})
+        here, dest = int(fleet.loc[u]), fleet.post[u]
+        trip = m.travel.time(here, dest) / self.speed if here != dest else 0.0
+        if trip > 0:  # not interruptible: nobody sends a unit out of service
+            yield env.timeout(trip)
+        fleet.loc[u] = dest
+        if fleet.off_duty[u] is not None:
+            self.back = self._new_event()
+            yield self.back
+        fleet.transition(u, AT_STATION)
+        m.log.add(env.now, UNIT_IN_SERVICE, -1, u)
+        return (yield from self._await_work())
+
+    def _await_work(self):
+        """Idle at the post: the most urgent waiting incident it can serve, else wait to be woken."""
+        incident = self.model.dispatch.unit_free(self.index, self.model.env.now)
+        if incident >= 0:
+            return incident
+        wake = self._wake  # a hook may give the unit an order at once
+        for hook in self.model.on_unit_idle:
+            hook(self.index)
+        return (yield wake)
+
+    def give(self, order: Order) -> None:
+        """Hand an idle or moving unit an :class:`Order` (wakes it, or cuts its trip short)."""
+        fleet, u = self.model.fleet, self.index
+        if u in fleet.moving:
+            fleet.stop(u)
+            self.process.interrupt(order)
+        else:
+            wake, self._wake = self._wake, self._new_event()
+            wake.succeed(order)
 
     def send(self, i: int) -> None:
         """Start incident ``i``: wake the idle unit or divert the returning one."""

@@ -74,6 +74,7 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
         Bad scenario, policy, seed, replication or time limits.
     """
     import scenarios
+    from agents import components
     from agents.model import Simulation
     from agents.policies import resolve
 
@@ -94,9 +95,12 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
     if until is not None and not world.warmup_min < until <= world.horizon_min:
         raise InputError(f"expected warm-up ({world.warmup_min:g} min) < until <= horizon "
                          f"({world.horizon_min:g} min), got {until:g}", "--until")
+    parts = components.validate(world.components, source)
     started = time.perf_counter()
-    model = Simulation(world, pol, seed, replication, until=until, log_events=log_events).run()
+    model = Simulation(world, pol, seed, replication, until=until, log_events=log_events, parts=parts).run()
     columns = model.tables()
+    columns.update(model.component_tables())
+    figures = model.component_summary()
     n_events, until_min = len(model.log), model.until
     model.release()
     meta = {
@@ -115,4 +119,6 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
         "n_events": n_events,
         "wall_time_s": round(time.perf_counter() - started, 4),
     }
+    if figures:
+        meta["components"] = figures
     return RunResult.from_columns(columns, meta, scenario.model_dump(mode="json", by_alias=True))

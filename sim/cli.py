@@ -211,12 +211,14 @@ def describe(s: Any, w: Any) -> str:
 
 def _scenario_check(args: argparse.Namespace) -> int:
     import scenarios
+    from agents import components
     from agents.policies import resolve
     from sim.world import compile_world
 
     s = scenarios.load(args.scenario)
     w = compile_world(s)
     resolve(s.policy.dispatch, dict(s.policy.params), w, source=scenarios.source_of(s))
+    components.validate(w.components, scenarios.source_of(s))
     per_day = w.expected_counts().sum() / (w.horizon_min / 1440)
     print(f"ok: {s.name} ({len(s.districts)} districts, {len(s.stations)} stations, {w.n_units} units, "
           f"{per_day:.1f} incidents/day expected)")

@@ -1,4 +1,11 @@
-"""The ordered event log of a run: every state change, appended as plain tuples."""
+"""The ordered event log of a run: every state change, as typed columns.
+
+Event kinds form an open set: the engine's own kinds are :class:`EventKind`;
+a component registers its kinds by name with :func:`register_kind` (at import
+time) and logs them with :meth:`EventLog.add`, the one typed append. The two
+hot loops (units, call taking) append through :meth:`EventLog.appenders` with
+keys made once by :func:`key_of`.
+"""
 
 from __future__ import annotations
 
@@ -32,15 +39,54 @@ class EventKind(StrEnum):
     RUN_END = "run_end"
 
 
+#: The engine's own kinds, codes 0, 1, ... in this order.
 KINDS = tuple(EventKind)
-#: Integer code of each kind (its position in :data:`KINDS`); the log stores codes.
-CODE = {k: i for i, k in enumerate(KINDS)}
+#: Integer code of each kind by name (the engine's first, then registered ones); the log stores codes.
+CODE: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
+#: Names of every kind in code order: the engine's, then those registered by components.
+_NAMES: list[str] = [k.value for k in KINDS]
 
 Row = tuple[float, int, int, int]
-#: Bits of a key below the unit: ``key = code | (unit + 1) << KEY_SHIFT`` (codes < 32).
-KEY_SHIFT = 5
-if len(KINDS) > 1 << KEY_SHIFT:
-    raise RuntimeError(f"{len(KINDS)} event kinds do not fit in {KEY_SHIFT} bits of a log key")
+#: Bits of a key below the unit: ``key = code | (unit + 1) << KEY_SHIFT`` (codes < 128, int8 column).
+KEY_SHIFT = 7
+
+
+def register_kind(name: str) -> str:
+    """Make ``name`` a kind of event the log accepts; returns it. Idempotent.
+
+    Components call this at import time for each kind they log, so codes
+    follow the (fixed) import order. Names are snake_case and unique.
+
+    Raises
+    ------
+    ValueError
+        On a name that is not snake_case, or when 128 kinds are registered already.
+    """
+    if name in CODE:
+        return name
+    if not name.replace("_", "").isalnum() or not name.islower():
+        raise ValueError(f"event kinds are snake_case names, got {name!r}")
+    if len(_NAMES) >= 1 << KEY_SHIFT:
+        raise ValueError(f"no room for event kind {name!r}: {len(_NAMES)} kinds are registered")
+    CODE[name] = len(_NAMES)
+    _NAMES.append(name)
+    return name
+
+
+def kind_names() -> tuple[str, ...]:
+    """Names of all kinds known now, in code order (the events table's categories)."""
+    return tuple(_NAMES)
+
+
+def key_of(kind: str, unit: int = -1) -> int:
+    """The packed key of a row of ``kind`` for ``unit`` (-1: none), for the hot loops' appenders.
+
+    Raises
+    ------
+    KeyError
+        If ``kind`` was never registered.
+    """
+    return key(CODE[kind], unit)
 
 
 #: dtypes of the compacted columns (t_min, code, incident, unit)
@@ -138,11 +184,23 @@ class EventLog:
 
         return emit
 
-    def add(self, t: float, kind: EventKind, incident: int = -1, unit: int = -1,
+    def add(self, t: float, kind: str, incident: int = -1, unit: int = -1,
             detail: dict[str, Any] | str | None = None) -> None:
-        """Append one event by kind, with an optional detail (dict or JSON text). Mutates the log."""
+        """Append one event of a kind (an :class:`EventKind` or a registered name). Mutates the log.
+
+        Parameters
+        ----------
+        t : float
+            Simulation minutes (the clock: never earlier than the last row).
+        kind : str
+            An engine kind or one registered with :func:`register_kind`.
+        incident, unit : int
+            Ids, -1 when the event has none.
+        detail : dict or str, optional
+            A small JSON-able dict (or its JSON text) shown in the events table.
+        """
         self.t.append(t)
-        self.keys.append(key(CODE[kind], unit))
+        self.keys.append(CODE[kind] | (unit + 1) << KEY_SHIFT)
         self.incidents.append(incident)
         if detail is not None:
             self.attach(detail)
@@ -194,10 +252,24 @@ class EventLog:
             if rows.size:
                 np.fmin.at(first, incidents[rows], times[rows])
 
+    def grow(self, n_incidents: int) -> None:
+        """Make room for first times of incident ids below ``n_incidents`` (incidents raised mid-run).
+
+        Compacts first (pending rows refer to the old room) and grows by doubling. Mutates the log.
+        """
+        if not self._first or n_incidents <= len(next(iter(self._first.values()))):
+            return
+        self.compact()
+        for code, first in self._first.items():
+            grown = np.full(max(n_incidents, 2 * len(first), 64), np.nan)
+            grown[:len(first)] = first
+            self._first[code] = grown
+
     def first_times(self, kind: EventKind) -> np.ndarray:
         """Time of each incident's first event of ``kind`` (NaN: none), a tracked kind; compacts first.
 
-        The log's own array: take it once, after the run.
+        The log's own array (it may be longer than the number of incidents: slice it):
+        take it once, after the run.
         """
         self.compact()
         return self._first[CODE[kind]]

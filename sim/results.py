@@ -35,6 +35,8 @@ class RunResult:
     events: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     scenario: dict[str, Any] = field(default_factory=dict)
+    #: tables of components (``<name>.parquet``), listed in ``meta["tables"]``
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @classmethod
     def from_columns(cls, columns: dict[str, dict[str, Any]], meta: dict[str, Any],
@@ -49,7 +51,10 @@ class RunResult:
         benchmarks/engine_mmc.py). Empties ``columns`` table by table.
         """
         frames = {name: pd.DataFrame(columns.pop(name), copy=False) for name in TABLES}
-        return cls(**frames, meta=meta, scenario=scenario or {})
+        extra = {name: pd.DataFrame(columns.pop(name), copy=False) for name in list(columns)}
+        if extra:
+            meta["tables"] = sorted(extra)
+        return cls(**frames, meta=meta, scenario=scenario or {}, extra=extra)
 
     def summary(self) -> dict[str, Any]:
         """Headline metrics (warm-up excluded), kept in ``meta["summary"]``.
@@ -77,6 +82,8 @@ class RunResult:
         try:
             for name in TABLES:
                 write_table(getattr(self, name), tmp / f"{name}.parquet")
+            for name, frame in self.extra.items():
+                write_table(frame, tmp / f"{name}.parquet")
             (tmp / "run.json").write_text(json.dumps(self.meta, indent=2, default=str) + "\n")
             if self.scenario:
                 (tmp / "scenario.json").write_text(json.dumps(self.scenario, indent=1) + "\n")
@@ -95,9 +102,11 @@ class RunResult:
         """Read a run written by :meth:`write`."""
         out = Path(out_dir)
         frames = {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES}
+        meta = json.loads((out / "run.json").read_text())
+        extra = {name: pd.read_parquet(out / f"{name}.parquet") for name in meta.get("tables", [])}
         doc = out / "scenario.json"
-        return cls(**frames, meta=json.loads((out / "run.json").read_text()),
-                   scenario=json.loads(doc.read_text()) if doc.exists() else {})
+        return cls(**frames, meta=meta, scenario=json.loads(doc.read_text()) if doc.exists() else {},
+                   extra=extra)
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:

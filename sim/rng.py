@@ -8,6 +8,8 @@ same root seed and replication therefore see the same incidents.
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 #: Named streams. Append only: reordering would change every result.
@@ -27,6 +29,8 @@ STREAMS = (
     "policy",        # randomised policies (tie breaks, sampling)
 )
 _INDEX = {name: k for k, name in enumerate(STREAMS)}
+#: Spawn-key offset of components' named streams (above any index of :data:`STREAMS`).
+COMPONENT_BASE = 1 << 16
 
 
 def stream(root_seed: int, replication: int, name: str, *sub: int) -> np.random.Generator:
@@ -75,6 +79,21 @@ class Streams:
         self.root_seed = int(root_seed)
         self.replication = int(replication)
         self._made: dict[tuple, np.random.Generator] = {}
+
+    def named(self, name: str, *sub: int) -> np.random.Generator:
+        """Generator of a component's own stream ``name`` (any text, not one of :data:`STREAMS`).
+
+        Its spawn key is ``(replication, COMPONENT_BASE + crc32(name), *sub)``, so a
+        component's stream depends on its name only: adding a component never
+        moves the numbers of another stream.
+        """
+        key = ("named", name, *sub)
+        gen = self._made.get(key)
+        if gen is None:
+            index = COMPONENT_BASE + zlib.crc32(name.encode())
+            seq = np.random.SeedSequence(self.root_seed, spawn_key=(self.replication, index, *sub))
+            gen = self._made[key] = np.random.default_rng(seq)
+        return gen
 
     def __call__(self, name: str, *sub: int) -> np.random.Generator:
         """Generator of stream ``name`` / ``sub`` (the same object on every call)."""

@@ -78,14 +78,14 @@ def select_k(group: np.ndarray, value: np.ndarray, k: int) -> np.ndarray:
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _choose_kernel(cands, status, max_status, loc, row_of, rows, dest, speed, turnout, group, k,
+def _choose_kernel(cands, status, eligible, loc, row_of, rows, dest, speed, turnout, group, k,
                    out, out_min):
     """Pick up to ``k`` units among ``cands`` by (group, expected arrival, unit index).
 
     cands : int64[m] unit indices able to do the job (one capability), ascending and
         unique: ties are broken by position, hence by unit index.
-    status : int8[n_units]; a unit is eligible when status <= max_status
-        (0 = at station, 1 = returning). Turnout is added for status 0 only.
+    status : int8[n_units] unit states; turnout is added for status 0 (at its station) only.
+    eligible : bool[n_units] the availability mask: only these units may be chosen.
     loc : int64[n_units] current location of each unit.
     row_of : int64[n_locations] row of ``rows`` holding times from that location (all >= 0 here).
     rows : float32 or float64[r, n_locations], minutes at speed factor 1; inf = unreachable.
@@ -111,11 +111,10 @@ def _choose_kernel(cands, status, max_status, loc, row_of, rows, dest, speed, tu
         best_t = 0.0
         for j in range(m):
             u = cands[j]
-            s = status[u]
-            if s > max_status:
+            if not eligible[u]:
                 continue
             t = rows[row_of[loc[u]], dest] / speed[u]
-            if s == 0:
+            if status[u] == 0:
                 t += turnout[u]
             if t == np.inf:
                 continue
@@ -137,7 +136,7 @@ def _choose_kernel(cands, status, max_status, loc, row_of, rows, dest, speed, tu
     return count
 
 
-def choose_units(cands: np.ndarray, status: np.ndarray, max_status: int, loc: np.ndarray,
+def choose_units(cands: np.ndarray, status: np.ndarray, eligible: np.ndarray, loc: np.ndarray,
                  row_of: np.ndarray, rows: np.ndarray, dest: int, speed: np.ndarray,
                  turnout: np.ndarray, group: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Choose up to ``k`` eligible units, best (group, expected arrival, index) first.
@@ -147,9 +146,9 @@ def choose_units(cands: np.ndarray, status: np.ndarray, max_status: int, loc: np
     cands : ndarray of int, shape (m,)
         Units that have the needed capability.
     status : ndarray of int8, shape (n_units,)
-        0 at station, 1 returning, 2 busy; eligible when ``status <= max_status``.
-    max_status : int
-        0, or 1 when returning units may be sent.
+        Unit states; 0 (at station) adds the turnout.
+    eligible : ndarray of bool, shape (n_units,)
+        The availability mask: which units may be sent.
     loc : ndarray of int, shape (n_units,)
         Current location of each unit.
     row_of : ndarray of int, shape (n_locations,)
@@ -179,12 +178,14 @@ def choose_units(cands: np.ndarray, status: np.ndarray, max_status: int, loc: np
     if k < 0:
         raise ValueError(f"k must be non-negative, got {k}")
     cands = np.unique(np.asarray(cands, dtype=np.int64))  # sorted, unique: ties go to the lower index
-    ok = status[cands] <= max_status
-    if (row_of[loc[cands[ok]]] < 0).any():
+    eligible = np.asarray(eligible, dtype=np.bool_)
+    if eligible.shape != np.shape(status):
+        raise ValueError(f"eligible must have one entry per unit, got shape {eligible.shape}")
+    if (row_of[loc[cands[eligible[cands]]]] < 0).any():
         raise ValueError("an eligible candidate's location has no travel-time row")
     out = np.empty(k, dtype=np.int64)
     out_min = np.empty(k)
-    n = _choose_kernel(cands, np.asarray(status, dtype=np.int8), max_status,
+    n = _choose_kernel(cands, np.asarray(status, dtype=np.int8), eligible,
                        np.asarray(loc, dtype=np.int64), np.asarray(row_of, dtype=np.int64), rows,
                        dest, np.asarray(speed, dtype=np.float64),
                        np.asarray(turnout, dtype=np.float64), np.asarray(group, dtype=np.int64),

@@ -18,12 +18,14 @@ KERNEL_PY = getattr(_choose_kernel, "py_func", _choose_kernel)
 SETTINGS = settings(max_examples=60, deadline=None)
 
 # Travel minutes from location (row) to location; inf = unreachable.
-ROWS = np.array([
-    [0.0, 4.0, 9.0, np.inf],
-    [4.0, 0.0, 5.0, np.inf],
-    [9.0, 5.0, 0.0, 2.0],
-])
-ROW_OF = np.array([0, 1, 2, -1])          # location 3 has no row: nobody may stand there
+ROWS = np.array(
+    [
+        [0.0, 4.0, 9.0, np.inf],
+        [4.0, 0.0, 5.0, np.inf],
+        [9.0, 5.0, 0.0, 2.0],
+    ]
+)
+ROW_OF = np.array([0, 1, 2, -1])  # location 3 has no row: nobody may stand there
 
 
 def _fleet():
@@ -40,8 +42,21 @@ def _fleet():
 def _call_kernel_py(cands, f, max_status, row_of, rows, dest, k):
     out = np.full(k, -1, dtype=np.int64)
     out_min = np.full(k, np.nan)
-    n = KERNEL_PY(np.asarray(cands, dtype=np.int64), f["status"], max_status, f["loc"], row_of, rows,
-                  dest, f["speed"], f["turnout"], f["group"], k, out, out_min)
+    n = KERNEL_PY(
+        np.asarray(cands, dtype=np.int64),
+        f["status"],
+        f["status"] <= max_status,
+        f["loc"],
+        row_of,
+        rows,
+        dest,
+        f["speed"],
+        f["turnout"],
+        f["group"],
+        k,
+        out,
+        out_min,
+    )
     return out[:n], out_min[:n]
 
 
@@ -49,12 +64,12 @@ def test_hand_computed_choice():
     f = _fleet()
     # to location 2: u0 9/1 + 1 = 10 (g0); u1 returning 5/1 = 5 (g0, no turnout);
     # u2 5/2 + 1.5 = 4 (g1); u3 busy; u4 0/0.5 + 2 = 2 (g1)
-    args = (f["status"], 1, f["loc"], ROW_OF, ROWS, 2, f["speed"], f["turnout"], f["group"])
+    args = (f["status"], f["status"] <= 1, f["loc"], ROW_OF, ROWS, 2, f["speed"], f["turnout"], f["group"])
     units, minutes = choose_units(np.arange(5), *args, 5)
     npt.assert_array_equal(units, [1, 0, 4, 2])
     npt.assert_allclose(minutes, [5.0, 10.0, 2.0, 4.0])
     # returning units excluded when max_status = 0
-    units, minutes = choose_units(np.arange(5), f["status"], 0, *args[2:], 2)
+    units, minutes = choose_units(np.arange(5), f["status"], f["status"] <= 0, *args[2:], 2)
     npt.assert_array_equal(units, [0, 4])
     npt.assert_allclose(minutes, [10.0, 2.0])
     ref_units, ref_minutes = naive_select.choose_units(np.arange(5), *args, 5)
@@ -65,8 +80,19 @@ def test_hand_computed_choice():
 def test_same_group_orders_by_expected_arrival():
     f = _fleet()
     f["group"][:] = 0
-    units, minutes = choose_units(np.arange(5), f["status"], 1, f["loc"], ROW_OF, ROWS, 2, f["speed"],
-                                  f["turnout"], f["group"], 3)
+    units, minutes = choose_units(
+        np.arange(5),
+        f["status"],
+        f["status"] <= 1,
+        f["loc"],
+        ROW_OF,
+        ROWS,
+        2,
+        f["speed"],
+        f["turnout"],
+        f["group"],
+        3,
+    )
     npt.assert_array_equal(units, [4, 2, 1])
     npt.assert_allclose(minutes, [2.0, 4.0, 5.0])
 
@@ -75,41 +101,96 @@ def test_unreachable_units_are_never_chosen():
     f = _fleet()
     f["status"][:] = 0
     # location 3 is reachable from row 2 only (units 3 and 4 stand at location 2)
-    units, minutes = choose_units(np.arange(5), f["status"], 0, f["loc"], ROW_OF, ROWS, 3, f["speed"],
-                                  f["turnout"], f["group"], 5)
+    units, minutes = choose_units(
+        np.arange(5),
+        f["status"],
+        f["status"] <= 0,
+        f["loc"],
+        ROW_OF,
+        ROWS,
+        3,
+        f["speed"],
+        f["turnout"],
+        f["group"],
+        5,
+    )
     npt.assert_array_equal(units, [3, 4])
     npt.assert_allclose(minutes, [2.0 + 0.0, 4.0 + 2.0])
 
 
 def test_only_candidates_are_considered():
     f = _fleet()
-    units, _ = choose_units(np.array([0, 3]), f["status"], 1, f["loc"], ROW_OF, ROWS, 2, f["speed"],
-                            f["turnout"], f["group"], 3)
-    npt.assert_array_equal(units, [0])                          # unit 3 is busy
-    units, _ = choose_units(np.empty(0, dtype=np.int64), f["status"], 1, f["loc"], ROW_OF, ROWS, 2,
-                            f["speed"], f["turnout"], f["group"], 3)
+    units, _ = choose_units(
+        np.array([0, 3]),
+        f["status"],
+        f["status"] <= 1,
+        f["loc"],
+        ROW_OF,
+        ROWS,
+        2,
+        f["speed"],
+        f["turnout"],
+        f["group"],
+        3,
+    )
+    npt.assert_array_equal(units, [0])  # unit 3 is busy
+    units, _ = choose_units(
+        np.empty(0, dtype=np.int64),
+        f["status"],
+        f["status"] <= 1,
+        f["loc"],
+        ROW_OF,
+        ROWS,
+        2,
+        f["speed"],
+        f["turnout"],
+        f["group"],
+        3,
+    )
     assert units.size == 0
 
 
 def test_ineligible_unit_without_row_is_fine():
     f = _fleet()
     loc = f["loc"].copy()
-    loc[3] = 3                                                  # busy unit somewhere without a row
-    units, _ = choose_units(np.arange(5), f["status"], 1, loc, ROW_OF, ROWS, 2, f["speed"],
-                            f["turnout"], f["group"], 5)
+    loc[3] = 3  # busy unit somewhere without a row
+    units, _ = choose_units(
+        np.arange(5),
+        f["status"],
+        f["status"] <= 1,
+        loc,
+        ROW_OF,
+        ROWS,
+        2,
+        f["speed"],
+        f["turnout"],
+        f["group"],
+        5,
+    )
     assert 3 not in units.tolist()
 
 
 def test_rejects_negative_k_and_missing_rows():
     f = _fleet()
-    args = (f["status"], 1, f["loc"], ROW_OF, ROWS, 2, f["speed"], f["turnout"], f["group"])
+    args = (f["status"], f["status"] <= 1, f["loc"], ROW_OF, ROWS, 2, f["speed"], f["turnout"], f["group"])
     with pytest.raises(ValueError, match="non-negative"):
         choose_units(np.arange(5), *args, -1)
     loc = f["loc"].copy()
-    loc[0] = 3                                                  # unit 0 is at station, location 3 has no row
+    loc[0] = 3  # unit 0 is at station, location 3 has no row
     with pytest.raises(ValueError, match="no travel-time row"):
-        choose_units(np.arange(5), f["status"], 1, loc, ROW_OF, ROWS, 2, f["speed"], f["turnout"],
-                     f["group"], 2)
+        choose_units(
+            np.arange(5),
+            f["status"],
+            f["status"] <= 1,
+            loc,
+            ROW_OF,
+            ROWS,
+            2,
+            f["speed"],
+            f["turnout"],
+            f["group"],
+            2,
+        )
 
 
 def test_ties_break_by_unit_index_whatever_the_candidate_order():
@@ -119,8 +200,19 @@ def test_ties_break_by_unit_index_whatever_the_candidate_order():
     rows = np.array([[0.0, 3.0]])
     same = dict(speed=np.ones(4), turnout=np.zeros(4), group=np.zeros(4, dtype=np.int64))
     for cands in ([0, 1, 2, 3], [3, 1, 0, 2], [2, 3, 1, 0]):
-        units, minutes = choose_units(np.array(cands), status, 0, loc, np.array([0, -1]), rows, 1,
-                                      same["speed"], same["turnout"], same["group"], 2)
+        units, minutes = choose_units(
+            np.array(cands),
+            status,
+            status <= 0,
+            loc,
+            np.array([0, -1]),
+            rows,
+            1,
+            same["speed"],
+            same["turnout"],
+            same["group"],
+            2,
+        )
         npt.assert_allclose(minutes, [3.0, 3.0])
         assert units.tolist() == [0, 1], f"candidates in order {cands}"
 
@@ -145,23 +237,40 @@ def fleets(draw):
     )
     cands = np.sort(rng.choice(n_units, size=rng.integers(0, n_units + 1), replace=False)).astype(np.int64)
     dtype = draw(st.sampled_from([np.float32, np.float64]))
-    return dict(cands=cands, fleet=f, rows=rows.astype(dtype), row_of=np.arange(n_loc, dtype=np.int64),
-                dest=int(rng.integers(0, n_loc)), max_status=draw(st.integers(0, 1)),
-                k=draw(st.integers(0, n_units + 1)))
+    return dict(
+        cands=cands,
+        fleet=f,
+        rows=rows.astype(dtype),
+        row_of=np.arange(n_loc, dtype=np.int64),
+        dest=int(rng.integers(0, n_loc)),
+        max_status=draw(st.integers(0, 1)),
+        k=draw(st.integers(0, n_units + 1)),
+    )
 
 
 @SETTINGS
 @given(fleets())
 def test_matches_reference(case):
     f = case["fleet"]
-    args = (f["status"], case["max_status"], f["loc"], case["row_of"], case["rows"], case["dest"],
-            f["speed"], f["turnout"], f["group"], case["k"])
+    args = (
+        f["status"],
+        f["status"] <= case["max_status"],
+        f["loc"],
+        case["row_of"],
+        case["rows"],
+        case["dest"],
+        f["speed"],
+        f["turnout"],
+        f["group"],
+        case["k"],
+    )
     ref_units, ref_minutes = naive_select.choose_units(case["cands"], *args)
     units, minutes = choose_units(case["cands"], *args)
     npt.assert_array_equal(units, ref_units)
     npt.assert_allclose(minutes, ref_minutes, rtol=1e-12)
-    py_units, py_minutes = _call_kernel_py(case["cands"], f, case["max_status"], case["row_of"],
-                                           case["rows"], case["dest"], case["k"])
+    py_units, py_minutes = _call_kernel_py(
+        case["cands"], f, case["max_status"], case["row_of"], case["rows"], case["dest"], case["k"]
+    )
     npt.assert_array_equal(py_units, ref_units)
     npt.assert_allclose(py_minutes, ref_minutes, rtol=1e-12)
 
@@ -170,9 +279,19 @@ def test_matches_reference(case):
 @given(fleets())
 def test_invariants(case):
     f = case["fleet"]
-    units, minutes = choose_units(case["cands"], f["status"], case["max_status"], f["loc"], case["row_of"],
-                                  case["rows"], case["dest"], f["speed"], f["turnout"], f["group"],
-                                  case["k"])
+    units, minutes = choose_units(
+        case["cands"],
+        f["status"],
+        f["status"] <= case["max_status"],
+        f["loc"],
+        case["row_of"],
+        case["rows"],
+        case["dest"],
+        f["speed"],
+        f["turnout"],
+        f["group"],
+        case["k"],
+    )
     assert len(units) <= case["k"]
     assert len(set(units.tolist())) == len(units)
     assert set(units.tolist()) <= set(case["cands"].tolist())
@@ -189,23 +308,39 @@ def test_on_a_road_networks_cached_rows():
     from sim.network import build
     from tests.reference import naive_network
 
-    net = build(GridRoads.model_validate({"kind": "grid", "size_km": (6.0, 6.0), "spacing_km": 1.0,
-                                          "speed_kmh": 30.0, "clip_to_districts": False}), [])
+    net = build(
+        GridRoads.model_validate(
+            {
+                "kind": "grid",
+                "size_km": (6.0, 6.0),
+                "spacing_km": 1.0,
+                "speed_kmh": 30.0,
+                "clip_to_districts": False,
+            }
+        ),
+        [],
+    )
     rng = np.random.default_rng(77)
     n_units = 9
-    f = dict(status=rng.integers(0, 3, n_units).astype(np.int8), loc=rng.integers(0, net.n_nodes, n_units),
-             speed=rng.choice([0.5, 1.0, 1.25], n_units), turnout=rng.integers(0, 4, n_units) / 2.0,
-             group=rng.integers(0, 2, n_units))
+    f = dict(
+        status=rng.integers(0, 3, n_units).astype(np.int8),
+        loc=rng.integers(0, net.n_nodes, n_units),
+        speed=rng.choice([0.5, 1.0, 1.25], n_units),
+        turnout=rng.integers(0, 4, n_units) / 2.0,
+        group=rng.integers(0, 2, n_units),
+    )
     row_of, rows = RoadGeo(net).rows_for(f["loc"])
     assert rows.dtype == np.float32
     tail, head = net.graph.nonzero()
-    ref_rows = np.array(naive_network.all_pairs(tail, head, np.asarray(net.graph[tail, head]).ravel(),
-                                                net.n_nodes))
+    ref_rows = np.array(
+        naive_network.all_pairs(tail, head, np.asarray(net.graph[tail, head]).ravel(), net.n_nodes)
+    )
     for dest in rng.integers(0, net.n_nodes, 5):
-        args = (f["status"], 1, f["loc"])
+        args = (f["status"], f["status"] <= 1, f["loc"])
         tail_args = (int(dest), f["speed"], f["turnout"], f["group"], 4)
         units, minutes = choose_units(np.arange(n_units), *args, row_of, rows, *tail_args)
-        ref_units, ref_minutes = naive_select.choose_units(np.arange(n_units), *args,
-                                                           np.arange(net.n_nodes), ref_rows, *tail_args)
+        ref_units, ref_minutes = naive_select.choose_units(
+            np.arange(n_units), *args, np.arange(net.n_nodes), ref_rows, *tail_args
+        )
         npt.assert_array_equal(units, ref_units)
         npt.assert_allclose(minutes, ref_minutes, rtol=1e-6)

@@ -27,16 +27,16 @@ def unit_minutes(u: int, status, loc, row_of, rows, dest: int, speed, turnout) -
     return t
 
 
-def choose_units(cands, status, max_status: int, loc, row_of, rows, dest: int, speed, turnout,
+def choose_units(cands, status, eligible, loc, row_of, rows, dest: int, speed, turnout,
                  group, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``k`` eligible, reachable units, best ``(group, expected minutes, unit index)`` first.
 
-    A unit is eligible when ``status <= max_status``; turnout is added for status 0 (at station);
+    Only units with ``eligible[u]`` may go; turnout is added for status 0 (at station);
     an infinite expected time (unreachable) excludes it.
     """
     keyed = []
     for u in (int(c) for c in cands):
-        if int(status[u]) > max_status:
+        if not eligible[u]:
             continue
         t = unit_minutes(u, status, loc, row_of, rows, dest, speed, turnout)
         if t == math.inf:

@@ -1,0 +1,179 @@
+"""Components: mechanisms that plug into a run through their own scenario section.
+
+A component is a class with a pydantic ``Section`` (its part of the scenario
+file, under ``components.<name>``), registered by name like the dispatch
+policies (or named ``package.module:Class``). For each run the model builds
+it with the validated section; it adds its agents and SimPy processes in
+:meth:`Component.start`, logs its own event kinds (registered with
+:func:`sim.eventlog.register_kind` at import time) and may add columns to
+the incidents table, whole tables of its own and figures to ``run.json``.
+See docs/howto-components.md for a worked example.
+
+Lifecycle: section validated (when the scenario is checked or a run is set
+up) -> ``Component(model, section)`` after every built-in agent exists ->
+``start()`` before the clock runs -> the run -> ``incident_columns(ids)``,
+``tables()`` and ``summary()`` once, after the run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from sim.errors import InputError
+
+#: Component name -> class, filled by :func:`register`.
+REGISTRY: dict[str, type[Component]] = {}
+
+
+class Component:
+    """Base class of a mechanism that plugs into a run.
+
+    Subclasses set ``Section`` (a frozen pydantic model with ``extra="forbid"``:
+    a typo in the scenario fails loudly) and override what they need.
+
+    Parameters
+    ----------
+    model : agents.model.Simulation
+        The run: ``model.env`` (SimPy), ``model.world`` (arrays),
+        ``model.fleet``, ``model.dispatch``, ``model.calls``, ``model.travel``,
+        ``model.log``, ``model.streams.named(name)`` (this component's random
+        numbers) and ``model.raise_incident(...)``.
+    section : BaseModel
+        The component's validated section.
+    """
+
+    #: The scenario section's model; the default takes no settings.
+    Section: ClassVar[type[BaseModel]]
+
+    def __init__(self, model: Any, section: BaseModel):
+        self.model = model
+        self.section = section
+
+    def start(self) -> None:
+        """Start the component's SimPy processes (all agents exist; the clock is at 0)."""
+
+    def incident_columns(self, ids: Any) -> dict[str, Any]:
+        """Extra columns of the incidents table: arrays with one value per incident id in ``ids``."""
+        return {}
+
+    def tables(self) -> dict[str, dict[str, Any]]:
+        """Tables of the component's own, as ``{name: {column: array}}``; written as ``<name>.parquet``."""
+        return {}
+
+    def summary(self) -> dict[str, Any]:
+        """Figures added to ``run.json`` under ``components.<name>``."""
+        return {}
+
+
+class NoSettings(BaseModel):
+    """The section of a component that takes no settings (write ``{}``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Component.Section = NoSettings
+
+
+def register(name: str) -> Callable[[type[Component]], type[Component]]:
+    """Class decorator: make a component available under ``name`` (its scenario key).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is taken by another component.
+    """
+
+    def deco(cls: type[Component]) -> type[Component]:
+        if REGISTRY.get(name, cls) is not cls:
+            raise ValueError(f"component {name!r} is already registered")
+        REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def lookup(name: str, source: str | None = None) -> type[Component]:
+    """The component class of scenario key ``name`` (a registry key or ``package.module:Class``).
+
+    Raises
+    ------
+    InputError
+        Unknown name, or a ``module:Class`` that cannot be imported or is not a Component.
+    """
+    _builtin()
+
+    path = f"components.{name}"
+    if ":" not in name:
+        if name not in REGISTRY:
+            known = ", ".join(repr(k) for k in sorted(REGISTRY)) or "none"
+            raise InputError(f"unknown component {name!r}; expected one of {known} "
+                             "or package.module:Class", source, path)
+        return REGISTRY[name]
+    module, _, attr = name.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise InputError(f"cannot import component {name!r}: {exc}", source, path) from None
+    if not (isinstance(cls, type) and issubclass(cls, Component)):
+        raise InputError(f"{name!r} is not an agents.components.Component subclass", source, path)
+    return cls
+
+
+def validate(sections: dict[str, Any],
+             source: str | None = None) -> list[tuple[str, type[Component], BaseModel]]:
+    """Validate every component section; returns ``(name, class, section)`` in scenario order.
+
+    Raises
+    ------
+    InputError
+        One line naming ``components.<name>.<field>`` and what was expected.
+    """
+    built = []
+    for name, raw in sections.items():
+        cls = lookup(name, source)
+        try:
+            section = cls.Section.model_validate(raw if raw is not None else {})
+        except ValidationError as exc:
+            raise _section_error(exc, name, source) from None
+        built.append((name, cls, section))
+    return built
+
+
+def _section_error(exc: ValidationError, name: str, source: str | None) -> InputError:
+    """The first problem of a section as one InputError (path below ``components.<name>``)."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        allowed = ", ".join((exc.title and _fields(exc.title)) or [])
+        message = "unknown field" + (f"; allowed: {allowed}" if allowed else "")
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    elif not isinstance(first.get("input"), dict | list):
+        message += f" (got {first.get('input')!r})"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return InputError(message, source, f"components.{name}" + (f".{loc}" if loc else ""))
+
+
+def _fields(title: str) -> list[str]:
+    """Field names of the registered Section model called ``title`` (for the unknown-field hint)."""
+    for cls in REGISTRY.values():
+        if cls.Section.__name__ == title:
+            return sorted(cls.Section.model_fields)
+    return []
+
+
+def _builtin() -> None:
+    """Import the modules of the built-in components (they register themselves)."""
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+
+
+#: Modules whose components are built in (imported before a name is looked up).
+BUILTIN_MODULES: tuple[str, ...] = ("agents.moveup",)
