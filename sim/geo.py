@@ -15,22 +15,34 @@ import numpy as np
 
 from sim.network import RoadNetwork
 
+#: directed links as (tail, head) node arrays
+Links = tuple[np.ndarray, np.ndarray]
+
+_NO_ROADS = "road changes need a road geography (grid, ring_radial or network), not {kind}"
+
 
 class RoadGeo:
-    """Travel on a road network; incident points snap to the nearest node."""
+    """Travel on a road network; incident points snap to the nearest node.
+
+    The geography of a World: read-only during runs, shared by every run. A
+    run travels on its own :class:`RoadView` (:meth:`for_run`), which may
+    close or slow roads without the other runs seeing it.
+    """
 
     kind = "road"
 
     def __init__(self, network: RoadNetwork):
         self.net = network
+        # the roads answering queries: the shared network here; a RoadView's may differ
+        self._roads = network
 
     def locate(self, xy: np.ndarray) -> np.ndarray:
         """Locations of points in km (nearest nodes)."""
         return self.net.snap(xy)
 
-    def for_run(self) -> RoadGeo:
-        """The travel object of one run (the network holds no per-run state)."""
-        return self
+    def for_run(self) -> RoadView:
+        """The travel object of one run: a view of the shared network whose roads may change."""
+        return RoadView(self.net)
 
     def add_points(self, xy: np.ndarray) -> np.ndarray:
         """Locations of a run's incident points (snapped to nodes)."""
@@ -38,33 +50,134 @@ class RoadGeo:
 
     def times_to(self, origins: np.ndarray, dest: int) -> np.ndarray:
         """Minutes from each origin to ``dest`` at speed factor 1."""
-        return self.net.times_to(origins, dest)
+        return self._roads.times_to(origins, dest)
 
     def times_from(self, origin: int, dests: np.ndarray) -> np.ndarray:
         """Minutes from ``origin`` to each destination at speed factor 1."""
-        return self.net.times_from(origin, dests)
+        return self._roads.times_from(origin, dests)
 
     def time(self, a: int, b: int) -> float:
         """Minutes from ``a`` to ``b`` at speed factor 1."""
-        return self.net.time(a, b)
+        return self._roads.time(a, b)
 
     def rows_for(self, locs) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(row_of, rows)`` covering ``locs`` (computed now if needed), or None if the cache is full."""
+        """``(row_of, rows)`` covering ``locs`` (computed now if needed), or None if the cache is full.
+
+        The rows of the network's prepared origins (stations, hospitals) are
+        always present; ``row_of[loc] < 0`` elsewhere for locations not asked for.
+        """
+        roads = self._roads
         if len(locs) == 0:
-            return self.net.row_index, self.net.rows
+            return roads.row_index, roads.rows
         for loc in locs:
-            self.net.row(int(loc))
-        if (self.net.row_index[np.asarray(locs, dtype=np.int64)] < 0).any():
+            roads.row(int(loc))
+        if (roads.row_index[np.asarray(locs, dtype=np.int64)] < 0).any():
             return None
-        return self.net.row_index, self.net.rows
+        return roads.row_index, roads.rows
 
     def position(self, a: int, b: int, elapsed_min: float) -> int:
         """Where a unit is ``elapsed_min`` (at speed factor 1) into the trip a -> b."""
-        return self.net.position(a, b, elapsed_min)
+        return self._roads.position(a, b, elapsed_min)
+
+    def path(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes of the fastest route a -> b and the minutes at which each is reached."""
+        return self._roads.path(a, b)
 
     def xy(self, locs: np.ndarray) -> np.ndarray:
         """Coordinates (km) of locations, shape (n, 2)."""
         return self.net.xy[np.asarray(locs, dtype=np.int64)]
+
+
+class RoadView(RoadGeo):
+    """The roads of one run: the shared network until a road changes, then a rerouted copy.
+
+    Lifecycle: made by :meth:`RoadGeo.for_run`. While no link has changed,
+    every query goes to the shared network and its row cache (one attribute
+    read more than calling the network itself). The first change copies the
+    link times; each change builds a network of the current times with an
+    empty row cache of its own (rows of the prepared origins, stations and
+    hospitals, are computed at once), so rows from before the change are
+    never used and the shared network's cache never holds rows of changed
+    roads. When every link is back to its own time, queries go to the shared
+    network again.
+
+    Times and positions are those of the roads as they are now: a unit
+    already on its way keeps the travel time it set off with (the engine's
+    concern, not the view's).
+
+    Parameters
+    ----------
+    network : RoadNetwork
+        The shared network; read only.
+    """
+
+    def __init__(self, network: RoadNetwork):
+        super().__init__(network)
+        #: number of changes applied so far
+        self.version = 0
+        # link times in the order of network.graph.data (inf: closed); None until the first change
+        self._minutes: np.ndarray | None = None
+
+    def for_run(self) -> RoadView:
+        """A fresh view of the shared network (this view's changes are not carried over)."""
+        return RoadView(self.net)
+
+    def change_links(self, tail: np.ndarray, head: np.ndarray, factor: float) -> None:
+        """Close, slow or restore directed links from now on. Mutates the view.
+
+        Parameters
+        ----------
+        tail, head : ndarray of int, shape (k,)
+            The links ``tail[i] -> head[i]`` (one direction each; name both
+            directions to change a two-way street).
+        factor : float
+            Speed factor in [0, 1] relative to the link's original time: the
+            link takes ``original_minutes / factor``; 0 closes it, 1 restores it.
+            Factors do not compound: each call sets the time from the original.
+
+        Raises
+        ------
+        ValueError
+            If a pair is not a link of the network, the arrays differ in
+            length, or ``factor`` is outside [0, 1].
+        """
+        tail = np.asarray(tail, dtype=np.int64).ravel()
+        head = np.asarray(head, dtype=np.int64).ravel()
+        if tail.shape != head.shape:
+            raise ValueError(f"tail and head differ in length: {len(tail)} and {len(head)}")
+        if not 0.0 <= factor <= 1.0:
+            raise ValueError(f"factor must be in [0, 1] (0 closes, 1 restores), got {factor}")
+        slots = self.net.link_slots(tail, head)
+        if (slots < 0).any():
+            bad = int(np.flatnonzero(slots < 0)[0])
+            raise ValueError(f"no road link {int(tail[bad])} -> {int(head[bad])} in the network")
+        if tail.size == 0:
+            return  # nothing changes, and neither does the version
+        original = self.net.graph.data
+        if self._minutes is None:
+            self._minutes = original.copy()
+        self._minutes[slots] = np.inf if factor == 0 else original[slots] / factor
+        self.version += 1
+        same = np.array_equal(self._minutes, original)
+        self._roads = self.net if same else self.net.rerouted(self._minutes)
+
+    def links_in_area(self, centre_km: tuple[float, float], radius_km: float) -> Links:
+        """Directed links with at least one end node within ``radius_km`` of ``centre_km``.
+
+        Parameters
+        ----------
+        centre_km : (float, float)
+            Centre of the area, km.
+        radius_km : float
+            Radius, km; a node on the circle is inside.
+
+        Returns
+        -------
+        tail, head : ndarray of int64, shape (k,)
+            Every such link of the network (open or not), ordered by (tail, head):
+            pass them to :meth:`change_links` to close or slow the area.
+        """
+        return self.net.links_near(centre_km, radius_km)
 
 
 class PlaneGeo:
@@ -99,6 +212,29 @@ class PlaneGeo:
         return run
 
     add_points = locate
+
+    #: plane travel has no roads to change
+    version = 0
+
+    def change_links(self, tail: np.ndarray, head: np.ndarray, factor: float) -> None:
+        """Raise: plane travel has no links.
+
+        Raises
+        ------
+        ValueError
+            Always.
+        """
+        raise ValueError(_NO_ROADS.format(kind="coordinates"))
+
+    def links_in_area(self, centre_km: tuple[float, float], radius_km: float) -> Links:
+        """Raise: plane travel has no links.
+
+        Raises
+        ------
+        ValueError
+            Always.
+        """
+        raise ValueError(_NO_ROADS.format(kind="coordinates"))
 
     def rows_for(self, locs) -> None:
         """Plane travel has no matrix: callers use :meth:`times_to`."""
@@ -158,6 +294,29 @@ class MatrixGeo:
 
     def for_run(self) -> MatrixGeo:  # noqa: D102
         return self
+
+    #: a matrix has no roads to change
+    version = 0
+
+    def change_links(self, tail: np.ndarray, head: np.ndarray, factor: float) -> None:
+        """Raise: a travel-time matrix has no links.
+
+        Raises
+        ------
+        ValueError
+            Always.
+        """
+        raise ValueError(_NO_ROADS.format(kind="matrix"))
+
+    def links_in_area(self, centre_km: tuple[float, float], radius_km: float) -> Links:
+        """Raise: a travel-time matrix has no links.
+
+        Raises
+        ------
+        ValueError
+            Always.
+        """
+        raise ValueError(_NO_ROADS.format(kind="matrix"))
 
     def times_to(self, origins: np.ndarray, dest: int) -> np.ndarray:  # noqa: D102
         return self.matrix[origins, dest]

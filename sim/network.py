@@ -44,18 +44,28 @@ class RoadNetwork:
         first = np.ones(len(tail), dtype=bool)
         first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
         self.graph = csr_matrix((minutes[first], (tail[first], head[first])), shape=(n, n))
-        self.symmetric = bool(abs(self.graph - self.graph.T).max() == 0) if n else True
-        self.n_edges = int(first.sum())
+        self.graph.sort_indices()  # a row's heads ascending: :meth:`link_slots` relies on it
         self._tree = cKDTree(self.xy)
+        self._link_keys: np.ndarray | None = None  # tail * n + head of each stored link, on first use
+        self._start_cache()
+
+    def _start_cache(self) -> None:
+        """Set the derived facts of ``self.graph`` and an empty row cache. Mutates the network."""
+        n = self.n_nodes
+        self.symmetric = bool(abs(self.graph - self.graph.T).max() == 0) if self.graph.nnz else True
+        self.n_edges = int(self.graph.nnz)
         self._row_of = np.full(n, -1, dtype=np.int64)
         self._dist = np.empty((0, n), dtype=np.float32)
         self._pred = np.empty((0, n), dtype=np.int32)
         self._n_rows = 0
         self._max_rows = max(64, ROW_CACHE_BYTES // max(1, 8 * n))
+        #: origins passed to :meth:`prepare` (stations, hospitals), ascending
+        self.prepared = np.empty(0, dtype=np.int64)
 
     # -- rows ---------------------------------------------------------------
     def prepare(self, origins: Sequence[int]) -> None:
         """Compute and cache the rows of ``origins`` in one csgraph call. Mutates the cache."""
+        self.prepared = np.union1d(self.prepared, np.asarray(origins, dtype=np.int64))
         todo = np.unique([o for o in origins if self._row_of[o] < 0])
         if todo.size:
             dist, pred = dijkstra(self.graph, directed=True, indices=todo, return_predecessors=True)
@@ -143,6 +153,100 @@ class RoadNetwork:
         nodes, cum = self.path(a, b)
         k = int(np.searchsorted(cum, elapsed_min, side="right")) - 1
         return int(nodes[max(k, 0)])
+
+    # -- links --------------------------------------------------------------
+    def has_link(self, u: int, v: int) -> bool:
+        """Whether the directed link ``u -> v`` is a road of this network."""
+        if not (0 <= u < self.n_nodes and 0 <= v < self.n_nodes):
+            return False
+        g = self.graph
+        heads = g.indices[g.indptr[u] : g.indptr[u + 1]]
+        k = int(np.searchsorted(heads, v))
+        return k < len(heads) and heads[k] == v
+
+    def link_slots(self, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
+        """Positions of the directed links ``tail[i] -> head[i]`` in ``graph.data``.
+
+        Parameters
+        ----------
+        tail, head : ndarray of int, shape (k,)
+            Link ends (node ids).
+
+        Returns
+        -------
+        ndarray of int64, shape (k,)
+            Index into ``graph.data`` (and ``graph.indices``) of each link, -1 where
+            the pair is not a link (or a node id is out of range).
+        """
+        tail = np.asarray(tail, dtype=np.int64).ravel()
+        head = np.asarray(head, dtype=np.int64).ravel()
+        n = self.n_nodes
+        if self._link_keys is None:
+            g = self.graph
+            rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(g.indptr))
+            self._link_keys = rows * n + g.indices  # ascending: rows in order, heads sorted within
+        keys = self._link_keys
+        wanted = tail * n + head
+        k = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+        found = (tail >= 0) & (tail < n) & (head >= 0) & (head < n)
+        if len(keys):
+            found &= keys[k] == wanted
+        else:
+            found[:] = False
+        return np.where(found, k, -1)
+
+    def links_near(self, centre_km: tuple[float, float], radius_km: float) -> tuple[np.ndarray, np.ndarray]:
+        """Directed links with at least one end node within ``radius_km`` of ``centre_km``.
+
+        Parameters
+        ----------
+        centre_km : (float, float)
+            Centre of the circle, km.
+        radius_km : float
+            Radius, km (a node exactly on the circle is inside).
+
+        Returns
+        -------
+        tail, head : ndarray of int64, shape (k,)
+            The links, ordered by (tail, head).
+        """
+        inside = np.zeros(self.n_nodes, dtype=bool)
+        inside[self._tree.query_ball_point(np.asarray(centre_km, dtype=np.float64), float(radius_km))] = True
+        g = self.graph
+        tail = np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(g.indptr))
+        head = g.indices.astype(np.int64)
+        touch = inside[tail] | inside[head]
+        return tail[touch], head[touch]
+
+    def rerouted(self, minutes: np.ndarray) -> RoadNetwork:
+        """The same nodes and links with other travel times, and a row cache of its own.
+
+        The rows of :attr:`prepared` are computed at once, so that callers that
+        count on them (the choice kernel reads stations' rows) find them.
+
+        Parameters
+        ----------
+        minutes : ndarray of float, shape (n_edges,)
+            Travel time of each link in the order of ``graph.data``; ``inf`` leaves
+            the link out (closed).
+
+        Returns
+        -------
+        RoadNetwork
+            A new network sharing this one's coordinates and KD-tree (read-only).
+        """
+        g = self.graph
+        minutes = np.asarray(minutes, dtype=np.float64)
+        if minutes.shape != g.data.shape:
+            raise ValueError(f"minutes must have shape {g.data.shape}, got {minutes.shape}")
+        open_ = np.isfinite(minutes)
+        n_open_before = np.concatenate([[0], np.cumsum(open_)])  # open links stored before each slot
+        out = RoadNetwork.__new__(RoadNetwork)
+        out.xy, out.n_nodes, out._tree, out._link_keys = self.xy, self.n_nodes, self._tree, None
+        out.graph = csr_matrix((minutes[open_], g.indices[open_], n_open_before[g.indptr]), shape=g.shape)
+        out._start_cache()
+        out.prepare(self.prepared)
+        return out
 
     def snap(self, xy: np.ndarray) -> np.ndarray:
         """Nearest node of each point (KD-tree query)."""

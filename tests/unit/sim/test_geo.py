@@ -115,4 +115,5 @@ def test_road_geo_answers_from_the_network():
     mid = geo.position(0, 8, 2.0)
     assert geo.time(0, mid) == pytest.approx(2.0) and geo.time(mid, 8) == pytest.approx(2.0)
     npt.assert_array_equal(geo.xy(np.array([8])), [[2.0, 2.0]])
-    assert geo.for_run() is geo
+    # each run gets its own view of the shared network (issue #10: road changes must not leak)
+    assert geo.for_run() is not geo and geo.for_run().net is geo.net
