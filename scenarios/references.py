@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,7 +13,9 @@ Problem = tuple[str, str]
 
 def check_references(s: Scenario) -> Problem | None:
     """Return the first ``(field_path, message)`` problem found, or None."""
-    for check in (_districts, _places, _fleets, _incident_types, _demand, _scripted):
+    checks = (_districts, _places, _fleets, _incident_types, _demand, _scripted,
+              _lines, _centres, _outages, _road_changes, _unit_availability)
+    for check in checks:
         problem = check(s)
         if problem is not None:
             return problem
@@ -180,3 +183,79 @@ def _scripted(s: Scenario) -> Problem | None:
                     f"a patient is transported but no unit type required by {inc.type!r} "
                     "has transports: true")
     return None
+
+
+def _lines(s: Scenario) -> Problem | None:
+    lines = s.line_names()
+    for name, it in s.incident_types.items():
+        if it.line is not None and it.line not in lines:
+            return f"incident_types.{name}.line", _unknown("call line", it.line, lines)
+    centres = s.centres()
+    for name, centre in centres.items():
+        for i, line in enumerate(centre.lines):
+            if line not in lines:
+                return f"call_centres.{name}.lines[{i}]", _unknown("call line", line, lines)
+    served = {line for c in centres.values() for line in c.lines}
+    for line in lines:
+        if line not in served:
+            return f"lines.{line}", f"line {line!r} is served by no call centre"
+    return None
+
+
+def _centres(s: Scenario) -> Problem | None:
+    for name, centre in (s.call_centres or {}).items():
+        if centre.fallback is None:
+            continue
+        path = f"call_centres.{name}.fallback"
+        if centre.fallback == name:
+            return path, "a call centre cannot be its own fallback"
+        if centre.fallback not in s.call_centres:
+            return path, _unknown("call centre", centre.fallback, s.call_centres)
+    return None
+
+
+def _outages(s: Scenario) -> Problem | None:
+    centres = s.centres()
+    for i, outage in enumerate(s.outages):
+        if outage.centre not in centres:
+            return f"outages[{i}].centre", _unknown("call centre", outage.centre, centres)
+    return None
+
+
+def _road_changes(s: Scenario) -> Problem | None:
+    kind = s.geography.kind
+    for i, change in enumerate(s.road_changes):
+        if kind not in ("grid", "ring_radial", "network"):
+            return f"road_changes[{i}]", (
+                f"road changes need a road geography (grid, ring_radial or network), not {kind}")
+        if change.link is None:
+            continue
+        for end, loc in (("from", change.link.from_loc), ("to", change.link.to_loc)):
+            if not isinstance(loc, str):
+                continue
+            path = f"road_changes[{i}].link.{end}"
+            if kind != "network":
+                return path, f"node ids need network geography; give [x_km, y_km] with {kind} geography"
+            ids = [n.id for n in s.geography.nodes]
+            if loc not in ids:
+                return path, _unknown_among("road node", loc, ids)
+    return None
+
+
+def _unit_availability(s: Scenario) -> Problem | None:
+    names = s.unit_names()
+    known = set(names)
+    for i, entry in enumerate(s.unit_availability):
+        if entry.unit not in known:
+            return f"unit_availability[{i}].unit", _unknown_among(
+                "unit", entry.unit, names, "expected station/unit type/number")
+    return None
+
+
+def _unknown_among(kind: str, name: str, known: list[str], expected: str = "expected") -> str:
+    """Like :func:`_unknown`, for lists too long to print: the closest name, or an example."""
+    if len(known) <= 8:
+        return _unknown(kind, name, known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else f"{expected}, such as {known[0]!r}"
+    return f"unknown {kind} {name!r}; {hint}"

@@ -12,11 +12,15 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    BeforeValidator,
     Field,
     NonNegativeFloat,
     NonNegativeInt,
+    PositiveFloat,
     PositiveInt,
+    SerializerFunctionWrapHandler,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -28,6 +32,33 @@ SCHEMA_VERSION = 1
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Location = Point | str
 TIERS = ("city", "district", "enterprise")
+#: The call line of a scenario that declares none, and the centre that answers every line then.
+DEFAULT_LINE = "119"
+DEFAULT_CENTRE = "dispatch"
+#: Sections of issue #10, left out of dumps when absent.
+OPTIONAL_SECTIONS = ("lines", "call_centres", "outages", "road_changes", "unit_availability", "components")
+
+
+def _line_name(value: Any) -> Any:
+    # YAML reads an unquoted 119 as an integer; a line's name is its number as text.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+#: The name of a call line (``"119"``); a bare integer is read as its digits.
+LineName = Annotated[str, BeforeValidator(_line_name)]
+
+
+def _drop_absent(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """Remove ``keys`` whose values are left out (None or empty) from a dump. Mutates ``data``.
+
+    Optional sections added after a scenario format was in use are not
+    dumped when absent, so the canonical JSON (and hash) of a scenario
+    without them stays what it was.
+    """
+    for key in keys:
+        if key in data and data[key] in (None, [], {}):
+            del data[key]
+    return data
 
 
 class TimeSpec(Strict):
@@ -105,7 +136,12 @@ class IncidentType(Strict):
     transport_probability: Probability = 0.0
     handover: Distribution = ZERO
     max_queue: PositiveDuration | None = None
+    line: LineName | None = None
     label: str = ""
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_absent(handler(self), ("line",))
 
     @field_validator("priority_mix")
     @classmethod
@@ -132,6 +168,7 @@ class IncidentType(Strict):
 
 
 HourWeights = Annotated[list[NonNegativeFloat], Field(min_length=24, max_length=24)]
+HourCounts = Annotated[list[NonNegativeInt], Field(min_length=24, max_length=24)]
 DayWeights = Annotated[list[NonNegativeFloat], Field(min_length=7, max_length=7)]
 
 
@@ -207,6 +244,116 @@ class DispatchCentre(Strict):
     patience: OptionalDistribution = None
 
 
+class CallLine(Strict):
+    """A telephone line callers dial (119 fire, rescue and EMS; 120 the city call centre...)."""
+
+    label: str = ""
+
+
+class CallCentre(Strict):
+    """A call centre: the lines it answers, its call-takers, how long a call takes there.
+
+    ``answer`` and ``processing`` left out (or null) and ``patience`` left out
+    mean those of ``dispatch_centre``; ``patience: null`` means callers never
+    hang up. ``manual_factor`` stretches the answer and processing minutes of
+    calls rerouted to this centre from one that is down.
+    """
+
+    lines: Annotated[list[LineName], Field(min_length=1)]
+    call_takers: PositiveInt | None = None
+    call_takers_by_hour: HourCounts | None = None
+    answer: Distribution | None = None
+    processing: Distribution | None = None
+    patience: OptionalDistribution = None
+    fallback: str | None = None
+    manual_factor: PositiveFloat = 1.0
+    label: str = ""
+
+    @field_validator("call_takers_by_hour")
+    @classmethod
+    def _someone_on_duty(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None and not any(v):
+            raise ValueError("no call-taker is on duty in any hour")
+        return v
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_patience(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out, patience is the dispatch centre's; dumped as null it would become "never".
+        data = handler(self)
+        if "patience" not in self.model_fields_set:
+            data.pop("patience", None)
+        return data
+
+    def inherits_patience(self) -> bool:
+        """True when ``patience`` was left out (the dispatch centre's applies)."""
+        return "patience" not in self.model_fields_set
+
+
+class Outage(Strict):
+    """A call centre (its dispatch system) down from ``start`` to ``end``."""
+
+    centre: str
+    start: Duration
+    end: PositiveDuration
+    held_calls: Literal["transfer", "lose"] = "transfer"
+    label: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Outage:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end:g} min) must come after start ({self.start:g} min)")
+        return self
+
+
+class RoadLink(Strict):
+    """A road between two points (snapped to the nearest road nodes) or two node ids (network)."""
+
+    from_loc: Location = Field(alias="from")
+    to_loc: Location = Field(alias="to")
+    both_ways: bool = True
+
+
+class RoadArea(Strict):
+    """Every road with an end node within ``radius_km`` of ``centre``."""
+
+    centre: Point
+    radius_km: PositiveFloat
+
+
+class RoadChange(Strict):
+    """Roads slowed or closed from ``at`` (until ``until``, or to the end of the run)."""
+
+    at: Duration
+    until: PositiveDuration | None = None
+    link: RoadLink | None = None
+    area: RoadArea | None = None
+    factor: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    label: str = ""
+
+    @model_validator(mode="after")
+    def _one_place_and_ordered(self) -> RoadChange:
+        if (self.link is None) == (self.area is None):
+            raise ValueError("give exactly one of link or area")
+        if self.until is not None and self.until <= self.at:
+            raise ValueError(f"until ({self.until:g} min) must come after at ({self.at:g} min)")
+        return self
+
+
+class UnitAvailability(Strict):
+    """A unit out of service from ``start`` to ``end`` (or to the end of the run)."""
+
+    unit: str
+    start: Duration
+    end: PositiveDuration | None = None
+    reason: str = "out of service"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UnitAvailability:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end:g} min) must come after start ({self.start:g} min)")
+        return self
+
+
 class PolicySpec(Strict):
     """Dispatch policy by registry name (or ``module:attribute``) with its parameters."""
 
@@ -234,7 +381,17 @@ class Scenario(Strict):
     demand: Demand = Demand()
     incidents: list[ScriptedIncident] = []
     dispatch_centre: DispatchCentre = DispatchCentre()
+    lines: Annotated[dict[LineName, CallLine], Field(min_length=1)] | None = None
+    call_centres: Annotated[dict[str, CallCentre], Field(min_length=1)] | None = None
+    outages: list[Outage] = []
+    road_changes: list[RoadChange] = []
+    unit_availability: list[UnitAvailability] = []
     policy: PolicySpec = PolicySpec()
+    components: dict[str, dict[str, Any]] = {}
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_absent(handler(self), OPTIONAL_SECTIONS)
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -248,6 +405,24 @@ class Scenario(Strict):
     def capabilities(self, unit_type: str) -> list[str]:
         """Capabilities of ``unit_type`` (its own name when none are listed)."""
         return self.unit_types[unit_type].capabilities or [unit_type]
+
+    def line_names(self) -> list[str]:
+        """Names of the call lines: those declared, or the one default line."""
+        return list(self.lines) if self.lines else [DEFAULT_LINE]
+
+    def centres(self) -> dict[str, CallCentre]:
+        """The call centres: those declared, or one centre serving every line as ``dispatch_centre`` says."""
+        if self.call_centres:
+            return dict(self.call_centres)
+        dc = self.dispatch_centre
+        return {DEFAULT_CENTRE: CallCentre(lines=self.line_names(), call_takers=dc.call_takers,
+                                           answer=dc.answer, processing=dc.processing,
+                                           patience=dc.patience)}
+
+    def unit_names(self) -> list[str]:
+        """Names of the units as the World makes them: ``station/unit type/number`` in fleet order."""
+        return [f"{station}/{unit_type}/{i + 1}" for station, fleet in self.fleets.items()
+                for unit_type, count in fleet.items() for i in range(count)]
 
     @property
     def uses_places(self) -> bool:

@@ -20,12 +20,60 @@ from sim.network import build
 TIERS = ("city", "district", "enterprise")
 
 
+@dataclass(frozen=True)
+class Outage:
+    """Call centre ``centre`` (its dispatch system) down over [start_min, end_min).
+
+    ``held_calls`` says what happens to calls on hold at the start: ``"transfer"``
+    (to the centre's fallback) or ``"lose"`` (abandoned).
+    """
+
+    centre: int
+    start_min: float
+    end_min: float
+    held_calls: str
+    label: str
+
+
+@dataclass(frozen=True, eq=False)
+class RoadChange:
+    """Directed road links ``tail[i] -> head[i]`` (node ids, int64) at ``factor`` x their speed.
+
+    In force over [at_min, until_min); ``until_min`` is ``inf`` when the change
+    lasts to the end of the run. ``factor`` 0 closes the links. Compared by
+    identity (it holds arrays).
+    """
+
+    at_min: float
+    until_min: float
+    tail: np.ndarray
+    head: np.ndarray
+    factor: float
+    label: str
+
+
+@dataclass(frozen=True)
+class UnitOutage:
+    """Unit ``unit`` out of service over [start_min, end_min) (``inf``: to the end of the run)."""
+
+    unit: int
+    start_min: float
+    end_min: float
+    reason: str
+
+
 @dataclass(eq=False)
 class World:
     """Everything a run needs, as arrays indexed by integer ids.
 
     Names are tuples in scenario order; ``*_district`` and similar arrays hold
     indices into those tuples. Times are minutes, rates are per minute.
+
+    Call handling: ``call_takers``, ``answer``, ``processing`` and ``patience``
+    are those of centre 0. The ``centre_*`` fields and ``type_line`` may be
+    left out when a World is built by hand: they then describe one centre
+    with those values serving one line, as a scenario without call lines or
+    centres compiles.
     """
 
     name: str
@@ -76,7 +124,44 @@ class World:
     policy_name: str
     policy_params: dict[str, Any]
     redispatch_returning: bool
+    line_names: tuple[str, ...] = ("119",)
+    type_line: np.ndarray | None = None          # int64[nt], index into line_names
+    centre_names: tuple[str, ...] = ("dispatch",)
+    centre_lines: np.ndarray | None = None       # bool[n_centres, n_lines]
+    line_centre: np.ndarray | None = None        # int64[n_lines]: the primary centre of each line
+    centre_call_takers: np.ndarray | None = None  # int64[n_centres], 0 = unlimited
+    centre_takers_by_hour: tuple[np.ndarray | None, ...] | None = None  # int64[24] (clock hour) or None
+    centre_answer: tuple[Any, ...] | None = None
+    centre_processing: tuple[Any, ...] | None = None
+    centre_patience: tuple[Any, ...] | None = None    # None entries: callers never hang up
+    centre_fallback: np.ndarray | None = None    # int64[n_centres], -1 = none
+    centre_manual_factor: np.ndarray | None = None  # float64[n_centres]
+    outages: tuple[Outage, ...] = ()
+    road_changes: tuple[RoadChange, ...] = ()
+    unit_outages: tuple[UnitOutage, ...] = ()
+    components: dict[str, dict[str, Any]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Fill call-line and centre fields left out with the one-centre default. Mutates ``self``."""
+        if self.type_line is None:
+            self.type_line = np.zeros(len(self.type_names), dtype=np.int64)
+        n_lines = len(self.line_names)
+        if self.centre_lines is None:
+            self.centre_lines = np.ones((len(self.centre_names), n_lines), dtype=bool)
+        if self.line_centre is None:
+            self.line_centre = np.argmax(self.centre_lines, axis=0).astype(np.int64)
+        if self.centre_call_takers is None:
+            self.centre_call_takers = np.array([self.call_takers], dtype=np.int64)
+        if self.centre_takers_by_hour is None:
+            self.centre_takers_by_hour = (None,) * len(self.centre_names)
+        for name in ("answer", "processing", "patience"):
+            if getattr(self, f"centre_{name}") is None:
+                setattr(self, f"centre_{name}", (getattr(self, name),))
+        if self.centre_fallback is None:
+            self.centre_fallback = np.full(len(self.centre_names), -1, dtype=np.int64)
+        if self.centre_manual_factor is None:
+            self.centre_manual_factor = np.ones(len(self.centre_names), dtype=np.float64)
 
     @property
     def n_units(self) -> int:
@@ -127,6 +212,7 @@ def compile_world(scenario: Any) -> World:
         for other in d.neighbours:
             neighbours[i, districts.index(other)] = True
     stations = list(s.stations.values())
+    calls = _call_centres(s, list(s.incident_types))
     return World(
         name=s.name,
         source=source,
@@ -151,13 +237,17 @@ def compile_world(scenario: Any) -> World:
         bin_edges=edges,
         rates=rates,
         scripted=tuple(s.incidents),
-        call_takers=s.dispatch_centre.call_takers or 0,
-        answer=s.dispatch_centre.answer,
-        processing=s.dispatch_centre.processing,
-        patience=s.dispatch_centre.patience,
+        call_takers=int(calls["centre_call_takers"][0]),
+        answer=calls["centre_answer"][0],
+        processing=calls["centre_processing"][0],
+        patience=calls["centre_patience"][0],
         policy_name=s.policy.dispatch,
         policy_params=dict(s.policy.params),
         redispatch_returning=s.policy.redispatch_returning,
+        **calls,
+        road_changes=_road_changes(s, geo, source),
+        unit_outages=_unit_outages(s, units["unit_names"]),
+        components={name: dict(section) for name, section in s.components.items()},
         info=_info(s, geo),
     )
 
@@ -312,6 +402,94 @@ def _demand(s: Any, districts: list[str], kinds: list[str]) -> tuple[np.ndarray,
         kmask = [k in (surge.incident_types or kinds) for k in kinds]
         rates[np.ix_(bins, dmask, kmask)] *= surge.multiplier
     return edges, rates * s.demand.scale / 60.0
+
+
+def _call_centres(s: Any, kinds: list[str]) -> dict[str, Any]:
+    """Call lines, centres and outages as arrays; a centre's missing times are the dispatch centre's."""
+    lines = s.line_names()
+    centres = s.centres()
+    names = list(centres)
+    dc = s.dispatch_centre
+    cs = list(centres.values())
+    serves = np.array([[line in c.lines for line in lines] for c in cs], dtype=bool)
+    type_line = [lines.index(t.line) if t.line is not None else 0 for t in s.incident_types.values()]
+    return dict(
+        line_names=tuple(lines),
+        type_line=np.array(type_line, dtype=np.int64).reshape(len(kinds)),
+        centre_names=tuple(names),
+        centre_lines=serves,
+        line_centre=np.argmax(serves, axis=0).astype(np.int64),   # every line is served (validated)
+        centre_call_takers=np.array([c.call_takers or 0 for c in cs], dtype=np.int64),
+        centre_takers_by_hour=tuple(
+            None if c.call_takers_by_hour is None else np.array(c.call_takers_by_hour, dtype=np.int64)
+            for c in cs),
+        centre_answer=tuple(dc.answer if c.answer is None else c.answer for c in cs),
+        centre_processing=tuple(dc.processing if c.processing is None else c.processing for c in cs),
+        centre_patience=tuple(dc.patience if c.inherits_patience() else c.patience for c in cs),
+        centre_fallback=np.array([-1 if c.fallback is None else names.index(c.fallback) for c in cs],
+                                 dtype=np.int64),
+        centre_manual_factor=np.array([c.manual_factor for c in cs], dtype=np.float64),
+        outages=tuple(Outage(names.index(o.centre), float(o.start), float(o.end), o.held_calls, o.label)
+                      for o in s.outages),
+    )
+
+
+def _unit_outages(s: Any, unit_names: tuple[str, ...]) -> tuple[UnitOutage, ...]:
+    index = {name: i for i, name in enumerate(unit_names)}
+    return tuple(
+        UnitOutage(index[u.unit], float(u.start), np.inf if u.end is None else float(u.end), u.reason)
+        for u in s.unit_availability)
+
+
+def _road_changes(s: Any, geo, source: str) -> tuple[RoadChange, ...]:
+    out = []
+    for i, change in enumerate(s.road_changes):
+        if change.link is not None:
+            tail, head = _link(s, geo, change.link, source, f"road_changes[{i}].link")
+        else:
+            tail, head = _area(geo, change.area, source, f"road_changes[{i}].area")
+        until = np.inf if change.until is None else float(change.until)
+        out.append(RoadChange(float(change.at), until, tail, head, float(change.factor), change.label))
+    return tuple(out)
+
+
+def _link(s: Any, geo: RoadGeo, link: Any, source: str, path: str) -> tuple[np.ndarray, np.ndarray]:
+    """The directed link(s) of a road change, node ids int64[1] or int64[2] (both ways)."""
+    ends = [link.from_loc, link.to_loc]
+    nodes = [_node(s, geo, loc) for loc in ends]
+    pairs = [(0, 1), (1, 0)] if link.both_ways else [(0, 1)]
+    for a, b in pairs:
+        if not geo.net.has_link(nodes[a], nodes[b]):
+            raise InputError(f"no road runs from {_where(geo, ends[a], nodes[a])} to "
+                             f"{_where(geo, ends[b], nodes[b])}", source, path)
+    return (np.array([nodes[a] for a, _ in pairs], dtype=np.int64),
+            np.array([nodes[b] for _, b in pairs], dtype=np.int64))
+
+
+def _node(s: Any, geo: RoadGeo, loc: Any) -> int:
+    if isinstance(loc, str):        # a node id: network geography, nodes kept in file order
+        return [n.id for n in s.geography.nodes].index(loc)
+    return int(geo.net.snap(np.asarray(loc, dtype=np.float64))[0])
+
+
+def _where(geo: RoadGeo, loc: Any, node: int) -> str:
+    if isinstance(loc, str):
+        return repr(loc)
+    x, y = geo.net.xy[node]
+    snapped = "" if (x, y) == tuple(loc) else f" (road node at [{x:g}, {y:g}])"
+    return f"[{loc[0]:g}, {loc[1]:g}]{snapped}"
+
+
+def _area(geo: RoadGeo, area: Any, source: str, path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every directed link with an end node within ``area.radius_km`` of ``area.centre``."""
+    near = np.hypot(*(geo.net.xy - np.asarray(area.centre, dtype=np.float64)).T) <= area.radius_km
+    graph = geo.net.graph.tocoo()
+    inside = near[graph.row] | near[graph.col]
+    if not inside.any():
+        cx, cy = area.centre
+        raise InputError(f"no road within {area.radius_km:g} km of [{cx:g}, {cy:g}]", source, path)
+    order = np.lexsort((graph.col[inside], graph.row[inside]))
+    return (graph.row[inside][order].astype(np.int64), graph.col[inside][order].astype(np.int64))
 
 
 def _info(s: Any, geo) -> dict[str, Any]:
