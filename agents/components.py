@@ -17,6 +17,7 @@ up) -> ``Component(model, section)`` after every built-in agent exists ->
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -138,20 +139,25 @@ def validate(sections: dict[str, Any],
         try:
             section = cls.Section.model_validate(raw if raw is not None else {})
         except ValidationError as exc:
-            raise _section_error(exc, name, source) from None
+            raise _section_error(exc, name, sorted(cls.Section.model_fields), source) from None
         built.append((name, cls, section))
     return built
 
 
-def _section_error(exc: ValidationError, name: str, source: str | None) -> InputError:
-    """The first problem of a section as one InputError (path below ``components.<name>``)."""
-    errors = exc.errors(include_url=False)
+def _section_error(exc: ValidationError, name: str, fields: list[str], source: str | None) -> InputError:
+    """The first problem of a section as one InputError (path below ``components.<name>``).
+
+    An unknown field is reported first, with the closest allowed name: a typo
+    also makes the intended field "missing", and the typo is the news.
+    """
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     loc = ".".join(str(p) for p in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        allowed = ", ".join((exc.title and _fields(exc.title)) or [])
-        message = "unknown field" + (f"; allowed: {allowed}" if allowed else "")
+        close = difflib.get_close_matches(str(first["loc"][-1]), fields, n=1, cutoff=0.6)
+        message = "unknown field" + (f"; did you mean {close[0]!r}?" if close
+                                     else f"; allowed: {', '.join(fields) or 'none'}")
     elif first["type"] == "missing":
         message = "required field is missing"
     elif not isinstance(first.get("input"), dict | list):
@@ -159,14 +165,6 @@ def _section_error(exc: ValidationError, name: str, source: str | None) -> Input
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return InputError(message, source, f"components.{name}" + (f".{loc}" if loc else ""))
-
-
-def _fields(title: str) -> list[str]:
-    """Field names of the registered Section model called ``title`` (for the unknown-field hint)."""
-    for cls in REGISTRY.values():
-        if cls.Section.__name__ == title:
-            return sorted(cls.Section.model_fields)
-    return []
 
 
 def _builtin() -> None:

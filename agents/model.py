@@ -364,9 +364,14 @@ class Simulation(mesa.Model):
             "t_free_min": a[:, 5],
             "travel_min": a[:, 6],
             "hospital": _coded(a[:, 7].astype(np.int64), w.hospital_names),
-            "mutual_aid": w.unit_district[unit] != self.book.stream.district[inc],
+            "mutual_aid": w.unit_district[unit] != self._incident_district()[inc],
             "from_station": a[:, 8].astype(bool),
         }
+
+    def _incident_district(self) -> np.ndarray:
+        """District of every incident id (the stream's array unless incidents were raised)."""
+        b = self.book
+        return b.stream.district if b.n == b.stream.n else np.asarray(b.district, dtype=np.int64)
 
     def _unit_columns(self, a: np.ndarray) -> dict[str, Any]:
         w = self.world
