@@ -22,7 +22,7 @@ from agents.calls import Switchboard
 from agents.dispatch import DispatchCentre
 from agents.hospitals import Hospital
 from agents.incidents import STATUS_NAMES, IncidentBook
-from agents.responders import BUSY, Fleet
+from agents.responders import BUSY, Fleet, Unit
 from sim.demand import generate, sample_in_polygon
 from sim.eventlog import DetailCache, EventKind, EventLog, kind_names, register_kind
 from sim.gcpause import paused_gc
@@ -343,10 +343,14 @@ class Simulation(mesa.Model):
         _forget_agent_ids(self)
 
     def _unfinished_assignments(self) -> list[tuple]:
-        """Rows of the assignments still under way at the end (times not reached: NaN)."""
-        return [(unit.job, u, unit.t_dispatch, unit.t_arrive, unit.t_left, math.nan, unit.travel, -1,
-                 unit.from_station)
-                for u, unit in enumerate(self.fleet.units) if self.fleet.state[u] == BUSY and unit.job >= 0]
+        """Rows of the assignments still under way at the end (times not reached: NaN).
+
+        The units still on a job, queried through Mesa's AgentSet, in unit order.
+        """
+        state = self.fleet.state
+        on_job = self.agents_by_type[Unit].select(lambda unit: state[unit.index] == BUSY and unit.job >= 0)
+        return [(unit.job, unit.index, unit.t_dispatch, unit.t_arrive, unit.t_left, math.nan, unit.travel, -1,
+                 unit.from_station) for unit in sorted(on_job, key=lambda unit: unit.index)]
 
     def _assignment_columns(self, a: np.ndarray) -> dict[str, Any]:
         w = self.world
