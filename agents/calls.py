@@ -132,7 +132,9 @@ class CallCentre(mesa.Agent):
         self.model.dispatch.decide(i, self.model.env.now)
 
     def _next_on_hold(self) -> bool:
-        """Give the free call-taker the next call on hold here; False when none waits."""
+        """Give the free call-taker the next call on hold here; False if none waits or the centre is down."""
+        if self.down:
+            return False
         holding = self.model.calls.holding
         while self.waiting:
             i = self.waiting.popleft()
@@ -198,6 +200,7 @@ class Switchboard:
         self._log_t, self._log_key, self._log_incident = model.log.appenders()
         self._timeout = model.env.timeout
         self._gaps = stream.delay.tolist()
+        self._n_stream = len(self._gaps)
         self._next = 0  # the next call to arrive
         self._on_arrival = self._arrive  # one bound method for every arrival event
         if self._gaps:
@@ -240,7 +243,9 @@ class Switchboard:
         self._log_t(now)
         self._log_key(_RECEIVED)
         self._log_incident(i)
-        if self.instant or (self._shortcut and self.book.answer[i] == 0 and self.book.processing[i] == 0):
+        # the stream's calls are known to need no call-taking; raised calls carry their own draws
+        if (self.instant and i < self._n_stream) or (
+                self._shortcut and self.book.answer[i] == 0 and self.book.processing[i] == 0):
             self._log_t(now)  # answered and decided at once: skip the call-taking steps
             self._log_key(_ANSWERED)
             self._log_incident(i)

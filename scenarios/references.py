@@ -151,8 +151,9 @@ def _demand(s: Scenario) -> Problem | None:
         or (any(v > 0 for v in dm.per_1000_per_day.values())
         and any(d.population > 0 for d in s.districts.values()))
     )
-    if not has_rate and not s.incidents:
-        return "demand", "no incident would ever occur: give rates_per_hr, per_1000_per_day or incidents"
+    if not has_rate and not s.incidents and not s.components:
+        return "demand", ("no incident would ever occur: give rates_per_hr, per_1000_per_day, incidents "
+                          "or a component that raises them")
     return None
 
 
@@ -245,10 +246,17 @@ def _road_changes(s: Scenario) -> Problem | None:
 def _unit_availability(s: Scenario) -> Problem | None:
     names = s.unit_names()
     known = set(names)
+    windows: dict[str, list[tuple[float, float, int]]] = {}
     for i, entry in enumerate(s.unit_availability):
         if entry.unit not in known:
             return f"unit_availability[{i}].unit", _unknown_among(
                 "unit", entry.unit, names, "expected station/unit type/number")
+        end = entry.end if entry.end is not None else float("inf")
+        for start, other_end, j in windows.setdefault(entry.unit, []):
+            if entry.start < other_end and start < end:
+                return f"unit_availability[{i}]", (
+                    f"overlaps unit_availability[{j}] for unit {entry.unit!r}; give one window instead")
+        windows[entry.unit].append((entry.start, end, i))
     return None
 
 
