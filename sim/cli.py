@@ -206,6 +206,25 @@ def describe(s: Any, w: Any) -> str:
         + (f" + {len(s.incidents)} scripted" if s.incidents else ""),
         f"policy: {s.policy.dispatch} {s.policy.params or ''}".rstrip(),
     ]
+    if len(w.centre_names) > 1 or len(w.line_names) > 1:
+        centres = []
+        for c, name in enumerate(w.centre_names):
+            takers = ("by hour" if w.centre_takers_by_hour[c] is not None
+                      else w.centre_call_takers[c] or "unlimited")
+            back = w.centre_fallback[c]
+            fallback = f", fallback {w.centre_names[back]}" if back >= 0 else ""
+            served = "/".join(line for j, line in enumerate(w.line_names) if w.centre_lines[c, j])
+            centres.append(f"{name} ({served}; call-takers {takers}{fallback})")
+        lines.append(f"call centres: {'; '.join(centres)}")
+    for o in w.outages:
+        lines.append(f"outage: {w.centre_names[o.centre]} down {o.start_min / 60:g}-{o.end_min / 60:g} h, "
+                     f"held calls {o.held_calls}" + (f" ({o.label})" if o.label else ""))
+    if w.road_changes:
+        lines.append(f"road changes: {len(w.road_changes)}")
+    if w.unit_outages:
+        lines.append(f"units out of service: {len(w.unit_outages)} window(s)")
+    if w.components:
+        lines.append(f"components: {', '.join(w.components)}")
     return "\n".join(lines)
 
 
