@@ -1,5 +1,6 @@
 """The example scenarios of the how-to guides run and behave as their geometry says."""
 
+import json
 import math
 from pathlib import Path
 
@@ -95,3 +96,38 @@ def test_keep_one_home_keeps_stations_covered(user_policies):
 def test_bad_policy_parameter_is_reported(user_policies):
     with pytest.raises(sim.InputError, match="slack_min"):
         sim.run("ansan", days=2, policy="my_policies:KeepOneHome", params={"slack_min": -1})
+
+
+def test_ring_city_disruptions_differs_from_its_baseline_only_by_the_disruptions():
+    base = scenarios.load(EXAMPLES / "ring_city.yaml").model_dump()
+    disrupted = scenarios.load(EXAMPLES / "ring_city_disruptions.yaml").model_dump()
+    changed = {k for k in base.keys() | disrupted.keys() if base.get(k) != disrupted.get(k)}
+    assert changed == {"name", "description", "road_changes", "unit_availability"}
+
+
+def test_ring_city_disruptions_close_the_avenue_and_ground_the_ambulance():
+    base = sim.run(EXAMPLES / "ring_city.yaml", seed=5, days=4)
+    hit = sim.run(EXAMPLES / "ring_city_disruptions.yaml", seed=5, days=4)
+    # nothing happens before the first disruption: the same incidents, handled the same way
+    before = 32 * 60
+    for table, column in (("incidents", "t_call_min"), ("assignments", "t_dispatch_min")):
+        b, h = getattr(base, table), getattr(hit, table)
+        b, h = b[b[column] < before].reset_index(drop=True), h[h[column] < before].reset_index(drop=True)
+        assert len(b) > 10 and b.equals(h), table
+    ev = hit.events
+    roads = ev[ev["kind"] == "road_changed"]
+    assert roads["t_min"].tolist() == [32 * 60, 44 * 60]
+    assert [json.loads(d)["factor"] for d in roads["detail"].astype(str)] == [0, 1.0]
+    out = ev[(ev["kind"] == "unit_out_of_service") & (ev["unit_id"] == "W/ambulance/1")]
+    back = ev[(ev["kind"] == "unit_in_service") & (ev["unit_id"] == "W/ambulance/1")]
+    assert len(out) == 1 and 56 * 60 <= out["t_min"].iloc[0] < 62 * 60
+    assert back["t_min"].tolist() == [62 * 60]
+    a = hit.assignments
+    grounded = a[(a["unit_id"] == "W/ambulance/1")
+                 & a["t_dispatch_min"].between(out["t_min"].iloc[0], 62 * 60, inclusive="left")]
+    assert grounded.empty
+    # West's calls in the window were answered by other quarters' ambulances
+    inc = hit.incidents
+    west = inc[(inc["district"] == "West") & inc["t_call_min"].between(56 * 60, 62 * 60, inclusive="left")]
+    helpers = a[a["incident_id"].isin(west["incident_id"])]
+    assert (helpers["unit_id"] != "W/ambulance/1").all()
