@@ -3,7 +3,7 @@
 One self-contained file: plotly.js is inlined once, figures are embedded as
 JSON, nothing is fetched from the network. The summary table comes first,
 then one section per question (which configuration is best, response times,
-districts, call handling, outcomes, units, hospitals, factors) and the
+districts, call handling, call-centre outages, outcomes, units, hospitals, factors) and the
 provenance last.
 """
 
@@ -124,11 +124,12 @@ def render(c: Collection, seed: int = 0) -> str:
         return page(title, subtitle, [empty, _provenance(c)], box.count)
     compared = _compared(c, seed)
     focus = _focus(c, compared)
+    outages = sections.outage_effects(c)
     parts = [_summary(c, compared), _comparison(c, compared, box) if c.kind == "sweep" else None,
              sections.distribution(c, focus, box), sections.districts(c, focus, box),
-             sections.calls(c, focus, box), sections.outcomes(c), sections.units(c, focus, box),
-             sections.hospitals(c, focus, box), _factors(c, compared, box) if c.kind == "sweep" else None,
-             _provenance(c)]
+             sections.calls(c, focus, box), sections.outages(c, outages), sections.outcomes(c),
+             sections.units(c, focus, box, outages), sections.hospitals(c, focus, box, outages),
+             _factors(c, compared, box) if c.kind == "sweep" else None, _provenance(c)]
     return page(title, subtitle, [p for p in parts if p is not None], box.count)
 
 

@@ -10,13 +10,16 @@ were not kept, the section says so instead of showing nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
-from analysis import figures
+from analysis import figures, timeseries
 from analysis.digest import Collection
-from analysis.html import FigureBox, Section, fmt_count, fmt_pct, fmt_value, heading, note, para, table
+from analysis.html import FigureBox, Section, esc, fmt_count, fmt_pct, fmt_value, heading, note, para, table
+from analysis.store import RunDir
 
 _MISSING = "The {what} table was not kept for these runs, so this part is left out."
 _GROUP_NAMES = {"priority": "By priority", "kind": "By incident type", "tier": "By tier of the first unit"}
@@ -175,19 +178,23 @@ def outcomes(c: Collection) -> Section:
 
 
 # -- units -----------------------------------------------------------------------------------------
-def units(c: Collection, focus: list[str], box: FigureBox) -> Section:
-    """How busy are the units? Utilisation over time per unit type, and on average."""
+def units(c: Collection, focus: list[str], box: FigureBox, outages: pd.DataFrame | None = None) -> Section:
+    """How busy are the units? Utilisation over time per unit type, and on average.
+
+    ``outages`` (from :func:`outage_effects`) are shaded on the time series.
+    """
     s = Section("units", "Unit utilisation", "How busy is each type of unit, and when?")
     util = c.by_config("util", ["t_min", "unit_kind"], ["utilization"])
     shown = list(c.configs["config_id"]) if len(c.configs) <= 12 else focus
     util = util[util["config_id"].isin(shown)]
     if len(util):
         start = c.digests[0].meta.get("start")
-        s.add(box.embed(figures.utilisation(util, start=start, group="label" if len(shown) > 1 else None),
-                        "the share of each unit type's fleet busy on an assignment (dispatch to free "
-                        "again), per time bin" + _per_run(c)
+        fig = figures.utilisation(util, start=start, group="label" if len(shown) > 1 else None)
+        shaded = shade_outages(fig, outages, start, c.digests[0].window)
+        s.add(box.embed(fig, "the share of each unit type's fleet busy on an assignment (dispatch to free "
+                             "again), per time bin" + _per_run(c)
                         + ("; the menu at the top right picks the configuration" if len(shown) > 1 else "")
-                        + "."))
+                        + shaded + "."))
     else:
         s.add(note(_MISSING.format(what="assignments")))
     kinds = [k for k in c.summary.columns if k.startswith("utilization_")]
@@ -202,8 +209,12 @@ def units(c: Collection, focus: list[str], box: FigureBox) -> Section:
 
 
 # -- hospitals -------------------------------------------------------------------------------------
-def hospitals(c: Collection, focus: list[str], box: FigureBox) -> Section:
-    """How full are the hospitals' handover bays, and how long do ambulances wait for one."""
+def hospitals(c: Collection, focus: list[str], box: FigureBox,
+              outages: pd.DataFrame | None = None) -> Section:
+    """How full are the hospitals' handover bays, and how long do ambulances wait for one.
+
+    ``outages`` (from :func:`outage_effects`) are shaded on the time series.
+    """
     s = Section("hospitals", "Hospitals", "How many handover bays are in use, and how long do "
                 "ambulances wait for one?")
     series = c.by_config("hospital_ts", ["t_min", "hospital"], ["in_handover", "waiting"])
@@ -216,10 +227,10 @@ def hospitals(c: Collection, focus: list[str], box: FigureBox) -> Section:
     capacity = {str(k): v.get("capacity") for k, v in (c.scenario.get("hospitals") or {}).items()
                 if isinstance(v, dict) and isinstance(v.get("capacity"), int | float)}
     start = c.digests[0].meta.get("start")
-    s.add(box.embed(figures.hospital_occupancy(series, capacity, start=start,
-                                               group="label" if len(focus) > 1 else None),
-                    "the mean number of ambulances handing patients over at each hospital per time bin "
-                    "(dotted lines: the number of bays)" + _per_run(c) + "."))
+    fig = figures.hospital_occupancy(series, capacity, start=start, group="label" if len(focus) > 1 else None)
+    shaded = shade_outages(fig, outages, start, c.digests[0].window)
+    s.add(box.embed(fig, "the mean number of ambulances handing patients over at each hospital per time bin "
+                         "(dotted lines: the number of bays)" + _per_run(c) + shaded + "."))
     summ = c.by_config("hospitals", ["hospital"], ["per_day", "mean_wait_min", "p90_wait_min",
                                                    "peak_in_handover"])
     summ = summ[summ["config_id"].isin(focus)].drop(columns=["config_id", "runs"])
@@ -239,3 +250,144 @@ def unit_count_note(c: Collection) -> str:
         return note(f"Every configuration has the same fleet ({int(sizes[0])} units), so the trade-off "
                     "shows only differences in response.")
     return ""
+
+
+# -- call-centre outages ---------------------------------------------------------------------------
+_OUTAGE_KEYS = ["centre", "label", "held_calls", "start_min", "end_min"]
+
+
+def outage_effects(c: Collection) -> pd.DataFrame:
+    """Per run and outage of its scenario: calls rerouted and the delay inside vs outside the window.
+
+    Reads each run's ``scenario.json`` and, for runs with outages, its
+    incidents and ``call_rerouted`` events (see
+    :func:`analysis.timeseries.outage_effect`); the numbers are NaN when the
+    incidents table was not kept.
+
+    Parameters
+    ----------
+    c : Collection
+        The digested run or sweep.
+
+    Returns
+    -------
+    DataFrame
+        config_id, run_id, then the columns of :func:`analysis.timeseries.outage_effect`;
+        empty when no run has an outage.
+    """
+    frames = []
+    for cid, run_id, run in _run_dirs(c):
+        windows = timeseries.outage_windows(run.scenario)
+        if not len(windows):
+            continue
+        incidents = run.table("incidents", ["t_call_min", "t_dispatch_min", "line", "rerouted", "status",
+                                            "in_warmup"])
+        if incidents is None:
+            effect = windows.reindex(columns=timeseries.OUTAGE_EFFECT_COLUMNS)
+        else:
+            lines = timeseries.primary_lines(run.scenario)
+            effect = timeseries.outage_effect(incidents, windows, lines, run.table("events", ["t_min", "kind",
+                                                                                                "detail"]))
+        frames.append(effect.assign(config_id=cid, run_id=run_id))
+    if not frames:
+        return pd.DataFrame(columns=["config_id", "run_id", *_OUTAGE_KEYS])
+    out = pd.concat(frames, ignore_index=True)
+    return out[["config_id", "run_id", *[k for k in out.columns if k not in ("config_id", "run_id")]]]
+
+
+def _run_dirs(c: Collection) -> list[tuple[str, str, RunDir]]:
+    """(config_id, run_id, directory) of every digested run whose directory is there."""
+    if c.kind == "run":
+        return [("run", c.digests[0].run_id, RunDir.open(c.path))] if c.digests else []
+    if c.sweep is None:
+        return []
+    runs = [(d.config_id, d.run_id, c.sweep.run(d.run_id)) for d in c.digests]
+    return [(cid, rid, run) for cid, rid, run in runs if run is not None]
+
+
+def shade_outages(fig: go.Figure, effects: pd.DataFrame | None, start: str | None,
+                  period: tuple[float, float]) -> str:
+    """Shade each distinct outage window on a time-series figure. Mutates ``fig``.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        A figure whose x axis is dates (``start`` given) or days, as
+        :func:`analysis.figures.utilisation` draws it.
+    effects : DataFrame or None
+        From :func:`outage_effects` (only the window columns are used).
+    start : str, optional
+        ISO date-time of t = 0.
+    period : tuple of float
+        The minutes shown; windows are clipped to it, and left out when outside.
+
+    Returns
+    -------
+    str
+        Text to append to the figure's caption ("" when nothing was shaded).
+    """
+    if effects is None or not len(effects):
+        return ""
+    shaded = 0
+    for w in effects.drop_duplicates(["centre", "label", "start_min", "end_min"]).itertuples(index=False):
+        lo, hi = max(w.start_min, period[0]), min(w.end_min, period[1])
+        if hi <= lo:
+            continue
+        text = f"{w.centre} down" + (f": {w.label}" if w.label else "")
+        fig.add_vrect(x0=_x(lo, start), x1=_x(hi, start), fillcolor="#d62728", opacity=0.12, line_width=0,
+                      layer="below", annotation_text=esc(text), annotation_position="top left",
+                      annotation_font={"size": 11, "color": "#8c1c1c"})
+        shaded += 1
+    return "; the shaded bands are call-centre outages" if shaded else ""
+
+
+def _x(t_min: float, start: str | None) -> Any:
+    """The x coordinate of minute ``t_min`` on a time-series figure (a date, or days)."""
+    return pd.Timestamp(start) + pd.Timedelta(minutes=float(t_min)) if start else float(t_min) / 1440.0
+
+
+def _when(t_min: float, start: str | None) -> str:
+    if start:
+        return (pd.Timestamp(start) + pd.Timedelta(minutes=float(t_min))).strftime("%a %d %b %H:%M")
+    day, minute = divmod(float(t_min), 1440.0)
+    return f"day {int(day) + 1} {int(minute // 60):02d}:{int(minute % 60):02d}"
+
+
+def _window_text(start_min: float, end_min: float, start: str | None) -> str:
+    a, b = _when(start_min, start), _when(end_min, start)
+    return f"{a}–{b.rsplit(' ', 1)[-1]}" if a.rsplit(" ", 1)[0] == b.rsplit(" ", 1)[0] else f"{a} – {b}"
+
+
+def outages(c: Collection, effects: pd.DataFrame) -> Section | None:
+    """Which call centres went down, how many calls went elsewhere, and how much later units were sent."""
+    if not len(effects):
+        return None
+    s = Section("outages", "Call centre outages", "While a call centre was down, how many calls went to "
+                "its fallback, and how much later were units sent?")
+    start = c.digests[0].meta.get("start") if c.digests else None
+    numbers = ["rerouted", "calls_inside", "abandoned_inside", "delay_inside_min", "delay_outside_min",
+               "delay_added_min"]
+    t = effects.groupby(["config_id", *_OUTAGE_KEYS], sort=False, dropna=False)[numbers].mean().reset_index()
+    t.insert(0, "configuration", t.pop("config_id").map(c.labels))
+    t.insert(3, "window", [_window_text(a, b, start) for a, b in zip(t["start_min"], t["end_min"],
+                                                                     strict=True)])
+    t = t.drop(columns=["start_min", "end_min"])
+    if c.kind == "run":
+        t = t.drop(columns="configuration")
+    names = {"label": "outage", "held_calls": "calls on hold", "rerouted": "calls rerouted",
+             "calls_inside": "calls in window", "abandoned_inside": "abandoned in window",
+             "delay_inside_min": "call to dispatch in window (min)",
+             "delay_outside_min": "call to dispatch outside (min)", "delay_added_min": "delay added (min)"}
+    counts = ("calls rerouted", "calls in window", "abandoned in window")
+    s.add(table(t.rename(columns=names), text_columns=["configuration", "centre", "outage", "window",
+                                                       "calls on hold"],
+                swatches=c.colour_map, swatch_column="configuration" if c.kind == "sweep" else None,
+                formats={k: fmt_count for k in counts}))
+    s.add(para("Call to dispatch: minutes from the call to the first unit's dispatch (waiting for a "
+               "call-taker, answering and processing, by hand at the fallback centre, and any wait for a "
+               "free unit), mean over the dispatched calls of the centre's lines made in the window, and "
+               "over its other calls after the warm-up in the same run; delay added is the difference. "
+               "Calls rerouted include calls on hold transferred when the centre went down."
+               + (" Means over each configuration's runs; compare with a configuration without the "
+                  "outage for its effect on response times." if c.kind == "sweep" else "")))
+    return s

@@ -1,9 +1,10 @@
-"""Metrics over time: unit utilisation per kind and hospital occupancy, from a run's tables."""
+"""Metrics over time from a run's tables: unit utilisation, hospital occupancy, call-centre outages."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -244,3 +245,147 @@ def _peak(starts: pd.Series, ends: pd.Series) -> int:
     steps = np.concatenate([np.ones(len(s)), -np.ones(len(e))])
     order = np.lexsort((steps, times))
     return int(np.cumsum(steps[order]).max())
+
+
+# -- call-centre outages ------------------------------------------------------------------------
+_OUTAGE_COLUMNS = ["centre", "label", "held_calls", "start_min", "end_min"]
+#: Columns of :func:`outage_effect`.
+OUTAGE_EFFECT_COLUMNS = [*_OUTAGE_COLUMNS, "rerouted", "calls_inside", "abandoned_inside", "delay_inside_min",
+                   "calls_outside", "delay_outside_min", "delay_added_min"]
+
+
+def outage_windows(scenario: Mapping[str, Any]) -> pd.DataFrame:
+    """The call-centre outages of a resolved scenario (its ``scenario.json``).
+
+    Parameters
+    ----------
+    scenario : mapping
+        The resolved scenario, whose ``outages`` entries hold ``centre``,
+        ``start`` and ``end`` (minutes), ``held_calls`` and ``label``.
+
+    Returns
+    -------
+    DataFrame
+        Columns centre, label, held_calls, start_min, end_min; one row per
+        outage in scenario order (entries without numeric times are skipped).
+    """
+    rows = []
+    for o in scenario.get("outages") or []:
+        if not isinstance(o, dict) or not all(isinstance(o.get(k), int | float) for k in ("start", "end")):
+            continue
+        rows.append({"centre": str(o.get("centre", "")), "label": str(o.get("label") or ""),
+                     "held_calls": str(o.get("held_calls", "transfer")),
+                     "start_min": float(o["start"]), "end_min": float(o["end"])})
+    return pd.DataFrame(rows, columns=_OUTAGE_COLUMNS)
+
+
+def primary_lines(scenario: Mapping[str, Any]) -> dict[str, list[str]] | None:
+    """The call lines whose calls each centre takes first (the first centre listing a line).
+
+    Parameters
+    ----------
+    scenario : mapping
+        The resolved scenario (``call_centres.<name>.lines``).
+
+    Returns
+    -------
+    dict or None
+        Centre name -> its lines; None when the scenario declares no call
+        centres (one centre then takes every call).
+    """
+    centres = scenario.get("call_centres") or {}
+    if not isinstance(centres, dict) or not centres:
+        return None
+    out: dict[str, list[str]] = {str(name): [] for name in centres}
+    seen: set[str] = set()
+    for name, centre in centres.items():
+        for line in (centre or {}).get("lines") or []:
+            if str(line) not in seen:
+                seen.add(str(line))
+                out[str(name)].append(str(line))
+    return out
+
+
+def outage_effect(incidents: pd.DataFrame, windows: pd.DataFrame,
+                  lines: Mapping[str, list[str]] | None = None,
+                  events: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per outage: calls rerouted, and the call-to-dispatch delay of its centre's calls inside vs outside.
+
+    The delay of a call is ``t_dispatch_min - t_call_min`` (waiting for a
+    call-taker, answering, processing, and any wait for a free unit); calls
+    never dispatched (abandoned, unserved, open) have none and are left out
+    of the means. A centre's calls are those of the lines it takes first;
+    *inside* are the calls made during the window, *outside* its other calls
+    made after the warm-up and in none of the centre's windows, in the same run.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        The incidents table (``t_call_min``, ``t_dispatch_min``; ``line``,
+        ``rerouted``, ``status`` and ``in_warmup`` when present).
+    windows : DataFrame
+        From :func:`outage_windows`.
+    lines : mapping, optional
+        From :func:`primary_lines`; None: every call is the centre's.
+    events : DataFrame, optional
+        The events table (``t_min``, ``kind``, ``detail``): ``call_rerouted``
+        events from the centre during the window (calls on hold transferred
+        at its start included) give the count of calls rerouted. Without it,
+        the rerouted calls made inside the window are counted.
+
+    Returns
+    -------
+    DataFrame
+        The columns of ``windows``, then rerouted, calls_inside,
+        abandoned_inside, delay_inside_min, calls_outside,
+        delay_outside_min, delay_added_min (inside minus outside), in minutes.
+    """
+    moved = _reroutes(events)
+    rows = []
+    for w in windows.itertuples(index=False):
+        calls = incidents
+        if lines is not None and "line" in incidents:
+            calls = incidents[incidents["line"].astype(str).isin(lines.get(w.centre, []))]
+        own = windows[windows["centre"] == w.centre]
+        rows.append({**w._asdict(), **_window_effect(calls, w, own, moved)})
+    return pd.DataFrame(rows, columns=OUTAGE_EFFECT_COLUMNS)
+
+
+def _window_effect(calls: pd.DataFrame, w: Any, own: pd.DataFrame, moved: pd.DataFrame | None) -> dict:
+    """The figures of :func:`outage_effect` for window ``w`` of a centre (``own``: all its windows)."""
+    t = calls["t_call_min"].to_numpy(float)
+    delay = (calls["t_dispatch_min"] - calls["t_call_min"]).to_numpy(float)
+    inside = (t >= w.start_min) & (t < w.end_min)
+    in_any = np.zeros(len(t), dtype=bool)
+    for s, e in zip(own["start_min"], own["end_min"], strict=True):
+        in_any |= (t >= s) & (t < e)
+    warm = calls["in_warmup"].to_numpy(bool) if "in_warmup" in calls else np.zeros(len(t), dtype=bool)
+    outside = ~in_any & ~warm
+    if moved is not None:
+        hit = (moved["from"] == w.centre) & (moved["t_min"] >= w.start_min) & (moved["t_min"] < w.end_min)
+        rerouted = int(hit.sum())
+    else:
+        rerouted = int(calls["rerouted"].to_numpy(bool)[inside].sum()) if "rerouted" in calls else 0
+    abandoned = inside & (calls["status"].astype(str).to_numpy() == "abandoned") if "status" in calls \
+        else np.zeros(len(t), dtype=bool)
+    d_in, d_out = _mean(delay[inside]), _mean(delay[outside])
+    return {"rerouted": rerouted, "calls_inside": int(inside.sum()), "abandoned_inside": int(abandoned.sum()),
+            "delay_inside_min": d_in, "calls_outside": int(outside.sum()), "delay_outside_min": d_out,
+            "delay_added_min": d_in - d_out}
+
+
+def _reroutes(events: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``call_rerouted`` events as t_min and the centre they left (``from``); None without events."""
+    if events is None or "detail" not in events:
+        return None
+    ev = events[events["kind"].astype(str) == "call_rerouted"]
+    text = ev["detail"].astype("string").fillna("{}")
+    names = {s: str(json.loads(s).get("from", "")) for s in text.unique()}
+    return pd.DataFrame({"t_min": ev["t_min"].to_numpy(float),
+                         "from": text.map(names).to_numpy(dtype=object)})
+
+
+def _mean(values: np.ndarray) -> float:
+    """Mean of the finite values (NaN when there are none)."""
+    ok = values[np.isfinite(values)]
+    return float(ok.mean()) if len(ok) else np.nan
