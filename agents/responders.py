@@ -27,12 +27,14 @@ UNIT_IN_SERVICE = register_kind("unit_in_service")
 UNIT_RELOCATING = register_kind("unit_relocating")
 
 #: The engine's unit states; a unit is in exactly one at any time (``Fleet.state``).
-AT_STATION, RETURNING, BUSY, OUT_OF_SERVICE, RELOCATING = 0, 1, 2, 3, 4
+#: (``SETTING_OFF``: ordered to relocate, until its process sets off in the same instant; not
+#: eligible, so that no dispatch decision of that instant books it in between.)
+AT_STATION, RETURNING, BUSY, OUT_OF_SERVICE, RELOCATING, SETTING_OFF = 0, 1, 2, 3, 4, 5
 #: State names by code (the open set: components add theirs with :func:`register_state`).
-STATE_NAMES: list[str] = ["at_station", "returning", "busy", "out_of_service", "relocating"]
+STATE_NAMES: list[str] = ["at_station", "returning", "busy", "out_of_service", "relocating", "setting_off"]
 #: Whether a unit in each state may be sent: True, False or "moving" (when units on the move
 #: may be redispatched, the scenario's ``policy.redispatch_returning``).
-_STATE_ELIGIBLE: list[bool | str] = [True, "moving", False, False, "moving"]
+_STATE_ELIGIBLE: list[bool | str] = [True, "moving", False, False, "moving", False]
 
 
 def register_state(name: str, eligible: bool | str = False) -> int:
@@ -167,6 +169,7 @@ class Fleet:
         if self.state[u] not in (AT_STATION, RETURNING, RELOCATING):
             raise ValueError(f"unit {u} is {STATE_NAMES[self.state[u]]}: only idle or moving units relocate")
         self.post[u] = int(dest)
+        self.transition(u, SETTING_OFF)  # at once: the unit's process runs later in this instant
         self.units[u].give(Order("relocate", int(dest)))
 
     def take_out(self, u: int, reason: str) -> None:
@@ -178,7 +181,8 @@ class Fleet:
         if state != BUSY:
             self.transition(u, OUT_OF_SERVICE)
             self.model.log.add(self.model.env.now, UNIT_OUT_OF_SERVICE, -1, u, {"reason": reason})
-            self.units[u].give(Order("off_duty", reason=reason))
+            if state != SETTING_OFF:  # a unit setting off reads its state when it wakes
+                self.units[u].give(Order("off_duty", reason=reason))
 
     def put_back(self, u: int) -> None:
         """Return unit ``u`` to service (at once if it is waiting at its post). Mutates the fleet."""
@@ -347,8 +351,8 @@ class Unit(mesa.Agent):
 
     def _follow(self, order: Order):
         """Carry out ``order`` (a SimPy sub-process); returns the next incident or order."""
-        if order.kind == "off_duty":
-            return (yield from self._off_duty())
+        if order.kind == "off_duty" or self.model.fleet.state[self.index] == OUT_OF_SERVICE:
+            return (yield from self._off_duty())  # (taken out while setting off: to its new post)
         m, u = self.model, self.index
         env, fleet = m.env, m.fleet
         here, dest = int(fleet.loc[u]), order.dest
