@@ -54,6 +54,18 @@ class Component:
         self.model = model
         self.section = section
 
+    @classmethod
+    def check(cls, world: Any, section: BaseModel, source: str | None) -> None:
+        """Check the section against the compiled World (names of units, districts...).
+
+        Called when the scenario is checked and before a run; the default checks nothing.
+
+        Raises
+        ------
+        InputError
+            Naming ``components.<name>.<field>``.
+        """
+
     def start(self) -> None:
         """Start the component's SimPy processes (all agents exist; the clock is at 0)."""
 
@@ -124,9 +136,11 @@ def lookup(name: str, source: str | None = None) -> type[Component]:
     return cls
 
 
-def validate(sections: dict[str, Any],
-             source: str | None = None) -> list[tuple[str, type[Component], BaseModel]]:
+def validate(sections: dict[str, Any], source: str | None = None,
+             world: Any = None) -> list[tuple[str, type[Component], BaseModel]]:
     """Validate every component section; returns ``(name, class, section)`` in scenario order.
+
+    With ``world``, each component also checks its section against it (:meth:`Component.check`).
 
     Raises
     ------
@@ -140,6 +154,8 @@ def validate(sections: dict[str, Any],
             section = cls.Section.model_validate(raw if raw is not None else {})
         except ValidationError as exc:
             raise _section_error(exc, name, sorted(cls.Section.model_fields), source) from None
+        if world is not None:
+            cls.check(world, section, source)
         built.append((name, cls, section))
     return built
 

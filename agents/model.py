@@ -99,7 +99,7 @@ class Simulation(mesa.Model):
         self.dispatch = DispatchCentre(self, policy)
         self.calls = Switchboard(self)
         if parts is None:
-            parts = components.validate(world.components, world.source)
+            parts = components.validate(world.components, world.source, world)
         self.components = {name: cls(self, section) for name, cls, section in parts}
         self.calls.start()
         schedules.start(self)

@@ -91,13 +91,15 @@ class MoveUp(Component):
 
     Section = MoveUpSection
 
+    @classmethod
+    def check(cls, world: Any, section: MoveUpSection, source: str | None) -> None:
+        """The capability and districts must be the World's (raises InputError naming the field)."""
+        _kept(world, section, source)
+
     def __init__(self, model: Any, section: MoveUpSection):
         super().__init__(model, section)
         w = model.world
-        self.cap = _index_of(section.capability, w.capability_names, "capability", "capability", w.source)
-        kept = range(len(w.district_names)) if section.districts is None else [
-            _index_of(name, w.district_names, "district", f"districts[{k}]", w.source)
-            for k, name in enumerate(section.districts)]
+        self.cap, kept = _kept(w, section, w.source)
         first = {}  # district -> location of its first station
         for d, loc in zip(w.station_district.tolist(), w.station_loc.tolist(), strict=True):
             first.setdefault(d, int(loc))
@@ -231,7 +233,16 @@ class MoveUp(Component):
         }}
 
 
-def _index_of(name: str, names: tuple[str, ...], what: str, field: str, source: str) -> int:
+def _kept(w: Any, section: MoveUpSection, source: str | None) -> tuple[int, Any]:
+    """The kept capability's index and the kept districts' indices (all when none are named)."""
+    cap = _index_of(section.capability, w.capability_names, "capability", "capability", source)
+    kept = range(len(w.district_names)) if section.districts is None else [
+        _index_of(name, w.district_names, "district", f"districts[{k}]", source)
+        for k, name in enumerate(section.districts)]
+    return cap, kept
+
+
+def _index_of(name: str, names: tuple[str, ...], what: str, field: str, source: str | None) -> int:
     """Index of ``name`` in the World's ``names``.
 
     Raises

@@ -220,6 +220,10 @@ def _outages(s: Scenario) -> Problem | None:
     for i, outage in enumerate(s.outages):
         if outage.centre not in centres:
             return f"outages[{i}].centre", _unknown("call centre", outage.centre, centres)
+        for j, other in enumerate(s.outages[:i]):
+            if other.centre == outage.centre and outage.start < other.end and other.start < outage.end:
+                return f"outages[{i}]", (f"overlaps outages[{j}] of centre {outage.centre!r}; "
+                                         "give one window instead")
     return None
 
 

@@ -95,7 +95,7 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
     if until is not None and not world.warmup_min < until <= world.horizon_min:
         raise InputError(f"expected warm-up ({world.warmup_min:g} min) < until <= horizon "
                          f"({world.horizon_min:g} min), got {until:g}", "--until")
-    parts = components.validate(world.components, source)
+    parts = components.validate(world.components, source, world)
     started = time.perf_counter()
     model = Simulation(world, pol, seed, replication, until=until, log_events=log_events, parts=parts).run()
     columns = model.tables()

@@ -237,7 +237,7 @@ def _scenario_check(args: argparse.Namespace) -> int:
     s = scenarios.load(args.scenario)
     w = compile_world(s)
     resolve(s.policy.dispatch, dict(s.policy.params), w, source=scenarios.source_of(s))
-    components.validate(w.components, scenarios.source_of(s))
+    components.validate(w.components, scenarios.source_of(s), w)
     per_day = w.expected_counts().sum() / (w.horizon_min / 1440)
     print(f"ok: {s.name} ({len(s.districts)} districts, {len(s.stations)} stations, {w.n_units} units, "
           f"{per_day:.1f} incidents/day expected)")

@@ -36,6 +36,9 @@ CASES: dict[str, tuple[dict[str, Any], str, tuple[str, ...]]] = {
     "typo_in_a_field": (
         _with({"move_up": {"capabilty": "ambulance", "target": 8}}),
         "components.move_up.capabilty", ("unknown field", "did you mean 'capability'")),
+    "unknown_capability_of_the_world": (
+        _with({"move_up": {"capability": "ambulanse", "target": 8}}),
+        "components.move_up.capability", ("unknown capability 'ambulanse'",)),
     "module_that_does_not_exist": (
         _with({"no_such_package.plugin:Thing": {}}),
         "components.no_such_package.plugin:Thing", ("cannot import component",)),

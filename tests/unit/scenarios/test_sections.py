@@ -305,3 +305,20 @@ def test_a_long_unit_list_suggests_the_closest_name(city_dict):
     city_dict["unit_availability"] = [{"unit": "ambulance 7", "start": 0}]
     with pytest.raises(InputError, match=r"expected station/unit type/number, such as 'N1/engine/1'"):
         scenarios.from_dict(city_dict)
+
+
+def test_overlapping_windows_are_refused(city_dict):
+    """Two outages of one centre, or two availability windows of one unit, that overlap: one line each."""
+    d = {**city_dict, "outages": [{"centre": "dispatch", "start": "1 h", "end": "3 h"},
+                                  {"centre": "dispatch", "start": "2 h", "end": "4 h"}]}
+    with pytest.raises(InputError) as err:
+        scenarios.from_dict(d)
+    assert err.value.path == "outages[1]" and "overlaps outages[0]" in err.value.message
+    d = {**city_dict, "outages": [{"centre": "dispatch", "start": "1 h", "end": "2 h"},
+                                  {"centre": "dispatch", "start": "2 h", "end": "4 h"}]}
+    assert len(_world(d).outages) == 2  # back to back is fine
+    d = {**city_dict, "unit_availability": [{"unit": "S1/amb/2", "start": "1 h", "end": "3 h"},
+                                            {"unit": "S1/amb/2", "start": "2 h"}]}
+    with pytest.raises(InputError) as err:
+        scenarios.from_dict(d)
+    assert err.value.path == "unit_availability[1]" and "overlaps unit_availability[0]" in err.value.message
