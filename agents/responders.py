@@ -103,10 +103,12 @@ class Fleet:
         self.home = np.asarray(w.station_loc[w.unit_station], dtype=np.int64)
         self.post = self.home.tolist()
         self.loc = self.home.copy()
-        self.move_from = self.home.copy()
-        self.move_to = self.home.copy()
-        self.move_t0 = np.zeros(n)
+        # the current trip of each moving unit (lists: read one at a time at every dispatch decision)
+        self.move_from = self.home.tolist()
+        self.move_to = self.home.tolist()
+        self.move_t0 = [0.0] * n
         self.speed = w.unit_speed
+        self._speed = w.unit_speed.tolist()
         self.turnout = w.unit_turnout
         self.redispatch = bool(w.redispatch_returning)
         #: per state code: may a unit in it be sent (read by :meth:`transition`)
@@ -133,22 +135,29 @@ class Fleet:
 
     def set_out(self, u: int, here: int, dest: int, now: float) -> None:
         """Unit ``u`` sets off from ``here`` to ``dest``, a trip that may be cut short. Mutates the fleet."""
-        self.move_from[u] = here
-        self.move_to[u] = dest
+        self.move_from[u] = int(here)
+        self.move_to[u] = int(dest)
         self.move_t0[u] = now
         self.moving.add(u)
 
     def position_now(self, u: int) -> int:
         """Where moving unit ``u`` is now (its last node passed, on a road network)."""
-        elapsed = (self.model.env.now - self.move_t0[u]) * self.speed[u]
-        return self.model.travel.position(int(self.move_from[u]), int(self.move_to[u]), elapsed)
+        elapsed = (self.model.env.now - self.move_t0[u]) * self._speed[u]
+        return self.model.travel.position(self.move_from[u], self.move_to[u], elapsed)
 
     def refresh_returning(self) -> list[int]:
-        """Move each moving unit's ``loc`` to where it is now; return their locations."""
+        """Move each moving unit's ``loc`` to where it is now; return their locations.
+
+        Runs at every dispatch decision while units are on the move: one loop
+        with its lookups bound once (see benchmarks/city_scale.py).
+        """
+        now, position, loc = self.model.env.now, self.model.travel.position, self.loc
+        start, end, t0, speed = self.move_from, self.move_to, self.move_t0, self._speed
         locs = []
         for u in self.moving:
-            self.loc[u] = self.position_now(u)
-            locs.append(int(self.loc[u]))
+            here = position(start[u], end[u], (now - t0[u]) * speed[u])
+            loc[u] = here
+            locs.append(here)
         return locs
 
     def stop(self, u: int) -> None:

@@ -69,9 +69,10 @@ class RoadGeo:
         roads = self._roads
         if len(locs) == 0:
             return roads.row_index, roads.rows
-        for loc in locs:
-            roads.row(int(loc))
-        if (roads.row_index[np.asarray(locs, dtype=np.int64)] < 0).any():
+        locs = np.asarray(locs, dtype=np.int64)
+        for loc in locs[roads.row_index[locs] < 0].tolist():  # in order, as asked (cache state matters)
+            roads.row(loc)
+        if (roads.row_index[locs] < 0).any():
             return None
         return roads.row_index, roads.rows
 

@@ -10,6 +10,7 @@ scene, a point on a unit's way home) on first use, then cached.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,6 +22,9 @@ from sim.kernels import points_in_polygon
 
 #: Upper bound on the memory of cached shortest-path rows.
 ROW_CACHE_BYTES = 256 * 2**20
+#: Routes kept for :meth:`RoadNetwork.position` (emptied when full): a unit on its way home is
+#: asked where it is at every dispatch decision during its trip.
+ROUTE_CACHE_SIZE = 4096
 
 
 class RoadNetwork:
@@ -61,6 +65,8 @@ class RoadNetwork:
         self._max_rows = max(64, ROW_CACHE_BYTES // max(1, 8 * n))
         #: origins passed to :meth:`prepare` (stations, hospitals), ascending
         self.prepared = np.empty(0, dtype=np.int64)
+        #: routes as (nodes, minutes reached) lists, by (a, b, read backwards from b's row)
+        self._routes: dict[tuple[int, int, bool], tuple[list[int], list[float]]] = {}
 
     # -- rows ---------------------------------------------------------------
     def prepare(self, origins: Sequence[int]) -> None:
@@ -149,10 +155,25 @@ class RoadNetwork:
         return arr, dist[arr].astype(np.float64)
 
     def position(self, a: int, b: int, elapsed_min: float) -> int:
-        """The last node passed ``elapsed_min`` after leaving ``a`` for ``b``."""
-        nodes, cum = self.path(a, b)
-        k = int(np.searchsorted(cum, elapsed_min, side="right")) - 1
-        return int(nodes[max(k, 0)])
+        """The last node passed ``elapsed_min`` after leaving ``a`` for ``b``.
+
+        The route is walked once and kept (:data:`ROUTE_CACHE_SIZE`): a unit on
+        its way is asked where it is at every dispatch decision of its trip, and
+        walking the predecessors each time made dispatch cost grow with the
+        number of units on the move (benchmarks/city_scale.py). The key includes
+        which row :meth:`path` reads (``a``'s, or ``b``'s backwards): a route is
+        a pure function of the key, so the answers are those of :meth:`path`.
+        """
+        backwards = self.symmetric and a != b and self._row_of[a] < 0 and self._row_of[b] >= 0
+        key = (a, b, bool(backwards))
+        route = self._routes.get(key)
+        if route is None:
+            nodes, cum = self.path(a, b)
+            if len(self._routes) >= ROUTE_CACHE_SIZE:
+                self._routes.clear()
+            route = self._routes[key] = (nodes.tolist(), cum.tolist())
+        k = bisect_right(route[1], elapsed_min) - 1
+        return route[0][max(k, 0)]
 
     # -- links --------------------------------------------------------------
     def has_link(self, u: int, v: int) -> bool:
