@@ -148,16 +148,13 @@ class Fleet:
     def refresh_returning(self) -> list[int]:
         """Move each moving unit's ``loc`` to where it is now; return their locations.
 
-        Runs at every dispatch decision while units are on the move: one loop
-        with its lookups bound once (see benchmarks/city_scale.py).
+        Runs at every dispatch decision while units are on the move: the trips
+        go to the travel model in one call (see benchmarks/city_scale.py).
         """
-        now, position, loc = self.model.env.now, self.model.travel.position, self.loc
-        start, end, t0, speed = self.move_from, self.move_to, self.move_t0, self._speed
-        locs = []
-        for u in self.moving:
-            here = position(start[u], end[u], (now - t0[u]) * speed[u])
-            loc[u] = here
-            locs.append(here)
+        now, t0, speed = self.model.env.now, self.move_t0, self._speed
+        start, end, units = self.move_from, self.move_to, list(self.moving)
+        locs = self.model.travel.positions([(start[u], end[u], (now - t0[u]) * speed[u]) for u in units])
+        self.loc[units] = locs
         return locs
 
     def stop(self, u: int) -> None:

@@ -80,6 +80,10 @@ class RoadGeo:
         """Where a unit is ``elapsed_min`` (at speed factor 1) into the trip a -> b."""
         return self._roads.position(a, b, elapsed_min)
 
+    def positions(self, trips: list[tuple[int, int, float]]) -> list[int]:
+        """:meth:`position` of each ``(a, b, elapsed_min)``, in order."""
+        return self._roads.positions(trips)
+
     def path(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Nodes of the fastest route a -> b and the minutes at which each is reached."""
         return self._roads.path(a, b)
@@ -258,6 +262,10 @@ class PlaneGeo:
         dist = abs(xa - xb) + abs(ya - yb) if self.manhattan else math.hypot(xa - xb, ya - yb)
         return dist * self.min_per_km
 
+    def positions(self, trips: list[tuple[int, int, float]]) -> list[int]:
+        """:meth:`position` of each ``(a, b, elapsed_min)``, in order."""
+        return [self.position(a, b, elapsed) for a, b, elapsed in trips]
+
     def position(self, a: int, b: int, elapsed_min: float) -> int:
         """A new point on the segment a -> b, ``elapsed_min`` into the trip."""
         total = self.time(a, b)
@@ -331,6 +339,10 @@ class MatrixGeo:
     def rows_for(self, locs) -> tuple[np.ndarray, np.ndarray]:
         """The matrix itself: row i holds the times from place i."""
         return self._row_of, self.matrix
+
+    def positions(self, trips: list[tuple[int, int, float]]) -> list[int]:
+        """:meth:`position` of each ``(a, b, elapsed_min)``, in order."""
+        return [self.position(a, b, elapsed) for a, b, elapsed in trips]
 
     def position(self, a: int, b: int, elapsed_min: float) -> int:  # noqa: D102
         return a if elapsed_min < 0.5 * self.matrix[a, b] else b

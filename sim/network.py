@@ -173,7 +173,12 @@ class RoadNetwork:
                 self._routes.clear()
             route = self._routes[key] = (nodes.tolist(), cum.tolist())
         k = bisect_right(route[1], elapsed_min) - 1
-        return route[0][max(k, 0)]
+        return route[0][k if k > 0 else 0]
+
+    def positions(self, trips: list[tuple[int, int, float]]) -> list[int]:
+        """:meth:`position` of each ``(a, b, elapsed_min)``, in order (one call for many units)."""
+        position = self.position
+        return [position(a, b, elapsed) for a, b, elapsed in trips]
 
     # -- links --------------------------------------------------------------
     def has_link(self, u: int, v: int) -> bool:
