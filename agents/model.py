@@ -24,7 +24,7 @@ from agents.hospitals import Hospital
 from agents.incidents import STATUS_NAMES, IncidentBook
 from agents.responders import BUSY, Fleet, Unit
 from sim.demand import generate, sample_in_polygon
-from sim.eventlog import DetailCache, EventKind, EventLog, kind_names, register_kind
+from sim.eventlog import DetailCache, EventKind, EventLog, register_kind, table_kinds
 from sim.gcpause import paused_gc
 from sim.kernels import categorical
 from sim.rng import Streams
@@ -99,7 +99,7 @@ class Simulation(mesa.Model):
         self.dispatch = DispatchCentre(self, policy)
         self.calls = Switchboard(self)
         if parts is None:
-            parts = components.validate(world.components, world.source, world)
+            parts = components.validate(world.components, world.source, world, allow_code=True)  # Python API
         self.components = {name: cls(self, section) for name, cls, section in parts}
         self.calls.start()
         schedules.start(self)
@@ -401,7 +401,7 @@ class Simulation(mesa.Model):
         return {
             "t_min": a["t_min"],
             "seq": a["seq"],
-            "kind": _coded(a["code"], kind_names()),
+            "kind": _coded(*table_kinds(a["code"])),
             "incident_id": pd.arrays.IntegerArray(inc, inc < 0),
             "unit_id": _coded(a["unit"], self.world.unit_names),
             "detail": _coded(a["detail_code"], a["detail_text"]),

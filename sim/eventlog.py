@@ -74,8 +74,36 @@ def register_kind(name: str) -> str:
 
 
 def kind_names() -> tuple[str, ...]:
-    """Names of all kinds known now, in code order (the events table's categories)."""
+    """Names of all kinds known now, in code order."""
     return tuple(_NAMES)
+
+
+#: The engine's kinds beyond :class:`EventKind`, registered here in this fixed order so that
+#: their codes never depend on which modules a process imported first (append only).
+ENGINE_KINDS = ("incident_raised", "call_rerouted", "outage_started", "outage_ended",
+                "unit_out_of_service", "unit_in_service", "unit_relocating", "road_changed")
+for _kind in ENGINE_KINDS:
+    register_kind(_kind)
+#: Codes below this are the engine's (fixed); components' kinds follow in import order.
+N_FIXED = len(_NAMES)
+
+
+def table_kinds(codes: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Codes and category names for the events table, the same in every process.
+
+    The engine's kinds keep their fixed codes; components' kinds present in
+    ``codes`` follow in name order (their codes depend on import order, which
+    differs between processes: a run read back from Parquet must equal the
+    same run made in another process). Returns ``(codes, names)``.
+    """
+    names = kind_names()
+    if len(names) == N_FIXED:
+        return codes, names
+    counts = np.bincount(codes.astype(np.int64), minlength=len(names))
+    present = sorted((c for c in range(N_FIXED, len(names)) if counts[c]), key=lambda c: names[c])
+    remap = np.arange(len(names), dtype=codes.dtype)
+    remap[present] = np.arange(N_FIXED, N_FIXED + len(present), dtype=codes.dtype)
+    return remap[codes], (*names[:N_FIXED], *(names[c] for c in present))
 
 
 def key_of(kind: str, unit: int = -1) -> int:

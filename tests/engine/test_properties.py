@@ -80,9 +80,12 @@ def small_scenarios(draw):
 
     n_stations = draw(st.integers(1, 3))
     stations = [f"S{i}" for i in range(n_stations)]
-    d["stations"] = {s: {"district": draw(st.sampled_from(districts)), "location": draw(location),
-                         "tier": draw(st.sampled_from(["district", "city", "enterprise"]))}
-                     for s in stations}
+    d["stations"] = {}
+    for s in stations:  # a station stands in its own district (the scenario check refuses others)
+        i = draw(st.integers(0, len(districts) - 1))
+        where = draw(location) if matrix else [4 * i + draw(st.floats(0, 4)), draw(st.floats(0, 4))]
+        d["stations"][s] = {"district": districts[i], "location": where,
+                            "tier": draw(st.sampled_from(["district", "city", "enterprise"]))}
     n_hospitals = draw(st.sampled_from([0, 1, 1, 2]))
     d["hospitals"] = {f"H{i}": {"location": draw(location), "capacity": draw(st.integers(1, 2))}
                       for i in range(n_hospitals)}
