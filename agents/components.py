@@ -28,6 +28,8 @@ from sim.errors import InputError
 
 #: Component name -> class, filled by :func:`register`.
 REGISTRY: dict[str, type[Component]] = {}
+#: Entry point group under which installed packages offer components by name.
+ENTRY_POINT_GROUP = "anjeon.components"
 
 
 class Component:
@@ -109,38 +111,84 @@ def register(name: str) -> Callable[[type[Component]], type[Component]]:
     return deco
 
 
-def lookup(name: str, source: str | None = None) -> type[Component]:
-    """The component class of scenario key ``name`` (a registry key or ``package.module:Class``).
+def lookup(name: str, source: str | None = None, *, allow_code: bool = False) -> type[Component]:
+    """The component class of scenario key ``name``.
+
+    ``name`` is a registry key (built in, registered with :func:`register`, or
+    a plug-in installed under the entry point group :data:`ENTRY_POINT_GROUP`)
+    or, with ``allow_code``, ``package.module:Class``.
+
+    Parameters
+    ----------
+    name : str
+        The key of the section in ``components``.
+    source : str, optional
+        Where the name came from, for error messages.
+    allow_code : bool
+        Whether ``package.module:Class`` may be imported: False for names read
+        from a scenario file (data), True from the Python API or with ``--allow-code``.
+
+    Returns
+    -------
+    type
+        A :class:`Component` subclass.
 
     Raises
     ------
     InputError
-        Unknown name, or a ``module:Class`` that cannot be imported or is not a Component.
+        Unknown name, ``module:Class`` without ``allow_code``, or one that
+        cannot be imported or is not a Component.
     """
-    _builtin()
+    from agents.policies.registry import code_refused, names_code, plugin, plugin_names
 
+    _builtin()
     path = f"components.{name}"
-    if ":" not in name:
-        if name not in REGISTRY:
-            known = ", ".join(repr(k) for k in sorted(REGISTRY)) or "none"
-            raise InputError(f"unknown component {name!r}; expected one of {known} "
-                             "or package.module:Class", source, path)
+    if name in REGISTRY:
         return REGISTRY[name]
+    found = plugin(ENTRY_POINT_GROUP, name, "component", source, path)
+    if found is not None:
+        return register(name)(_component_class(found, name, source, path))
+    known = sorted(set(REGISTRY) | set(plugin_names(ENTRY_POINT_GROUP)))
+    if not names_code(name):
+        names = ", ".join(repr(k) for k in known) or "none"
+        raise InputError(f"unknown component {name!r}; expected one of {names} or package.module:Class",
+                         source, path)
+    if not allow_code:
+        raise code_refused(name, "components", known, ENTRY_POINT_GROUP, source, path)
     module, _, attr = name.partition(":")
     try:
         cls = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as exc:
         raise InputError(f"cannot import component {name!r}: {exc}", source, path) from None
+    return _component_class(cls, name, source, path)
+
+
+def _component_class(cls: Any, name: str, source: str | None, path: str) -> type[Component]:
     if not (isinstance(cls, type) and issubclass(cls, Component)):
         raise InputError(f"{name!r} is not an agents.components.Component subclass", source, path)
     return cls
 
 
-def validate(sections: dict[str, Any], source: str | None = None,
-             world: Any = None) -> list[tuple[str, type[Component], BaseModel]]:
+def validate(sections: dict[str, Any], source: str | None = None, world: Any = None, *,
+             allow_code: bool = False) -> list[tuple[str, type[Component], BaseModel]]:
     """Validate every component section; returns ``(name, class, section)`` in scenario order.
 
     With ``world``, each component also checks its section against it (:meth:`Component.check`).
+
+    Parameters
+    ----------
+    sections : dict
+        ``components`` of a scenario: name -> raw section.
+    source : str, optional
+        Where they came from, for error messages.
+    world : sim.world.World, optional
+        The compiled World to check the sections against.
+    allow_code : bool
+        Whether names may be ``package.module:Class`` (see :func:`lookup`).
+
+    Returns
+    -------
+    list of (str, type, BaseModel)
 
     Raises
     ------
@@ -149,7 +197,7 @@ def validate(sections: dict[str, Any], source: str | None = None,
     """
     built = []
     for name, raw in sections.items():
-        cls = lookup(name, source)
+        cls = lookup(name, source, allow_code=allow_code)
         try:
             section = cls.Section.model_validate(raw if raw is not None else {})
         except ValidationError as exc:

@@ -123,7 +123,7 @@ def run_id(config_id: str, replication: int) -> str:
 
 
 def make_plan(spec: Experiment, source: str = "<dict>", base_dir: str | Path = ".",
-              probe: bool = True) -> Plan:
+              probe: bool = True, allow_code: bool = False) -> Plan:
     """Resolve and check ``spec``.
 
     Parameters
@@ -137,6 +137,9 @@ def make_plan(spec: Experiment, source: str = "<dict>", base_dir: str | Path = "
     probe : bool
         Run each base scenario for a simulated day (warms the numba cache and
         lists the metric names used to check ``metrics`` and ``adaptive.metric``).
+    allow_code : bool
+        Accept policies and components named as ``package.module:attr`` (code);
+        a spec or scenario file may otherwise name registered ones only.
 
     Returns
     -------
@@ -154,7 +157,7 @@ def make_plan(spec: Experiment, source: str = "<dict>", base_dir: str | Path = "
     configs, merged = _configurations(spec, bases, pts, source)
     keys: set[str] = set()
     for base in bases:
-        keys |= _check_policies(spec, base, configs, source, probe)
+        keys |= _check_policies(spec, base, configs, source, probe, allow_code)
     if probe:
         _check_metrics(spec, keys, source)
     baseline = _baseline(spec, configs, source)
@@ -314,8 +317,13 @@ def _json_default(value: Any) -> Any:
 
 
 def _check_policies(spec: Experiment, base: _Base, configs: list[Configuration], source: str,
-                    probe: bool) -> set[str]:
-    """Resolve every dispatch policy of ``base``'s configurations; return metric names of a probe run."""
+                    probe: bool, allow_code: bool = False) -> set[str]:
+    """Resolve every dispatch policy and component of ``base``'s configurations.
+
+    Returns the metric names of a probe run. Runs of the sweep may then import
+    what was checked here (``sim.run`` allows code from the Python API).
+    """
+    from agents import components
     from agents.policies import resolve
     from experiments.runner import warm_up
     from sim.world import compile_world
@@ -331,9 +339,10 @@ def _check_policies(spec: Experiment, base: _Base, configs: list[Configuration],
             continue
         checked.add(key)
         try:
-            resolve(config.policy, dict(config.policy_params), world, source=source)
+            resolve(config.policy, dict(config.policy_params), world, source=source, allow_code=allow_code)
         except InputError as exc:
             raise InputError(exc.message, source, _policy_field(spec, config, base)) from None
+    components.validate(world.components, scenarios.source_of(timed), world, allow_code=allow_code)
     return set(warm_up(timed, world)) if probe else set()
 
 

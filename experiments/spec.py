@@ -245,7 +245,10 @@ def load_spec(path: str | Path) -> tuple[Experiment, str]:
     Raises
     ------
     InputError
-        Naming the file, the field path and what was expected.
+        Naming the file, the field path and what was expected; or the line
+        of a duplicate key (two factors of one name...), an alias bomb or
+        nesting too deep (the file is read by :func:`scenarios.loader.read_yaml`,
+        as scenarios are).
     """
     p = Path(path)
     if not p.is_file():

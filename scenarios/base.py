@@ -12,10 +12,16 @@ from scenarios.durations import parse_duration
 
 
 class Strict(BaseModel):
-    """Frozen model that rejects unknown fields with a did-you-mean hint."""
+    """Frozen model that rejects unknown fields with a did-you-mean hint.
+
+    Numbers must be finite: no field of a scenario or an experiment spec
+    gives a meaning to ``.inf`` or ``.nan`` (an unbounded value is written
+    by leaving the field out, or ``null`` where documented).
+    """
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, ser_json_inf_nan="constants"
+        extra="forbid", frozen=True, populate_by_name=True, ser_json_inf_nan="constants",
+        allow_inf_nan=False,
     )
 
     @model_validator(mode="before")

@@ -18,6 +18,12 @@ from pydantic import (
 
 from scenarios.base import Duration, Point, Strict
 
+#: Most road nodes a generated network may have.
+MAX_ROAD_NODES = 250_000
+#: Columns of the CSV files of a network geography: (required, optional).
+CSV_COLUMNS = {"nodes": (("id", "x_km", "y_km"), ()),
+               "edges": (("from", "to"), ("length_km", "speed_kmh", "oneway"))}
+
 
 class Link(Strict):
     """An extra road between two points (bridge, causeway, expressway)."""
@@ -50,8 +56,8 @@ class GridRoads(_Roads):
         nx, ny = (math.floor(s / self.spacing_km + 1e-9) + 1 for s in self.size_km)  # as the builder
         if nx < 2 or ny < 2:
             raise ValueError("spacing_km must be smaller than both sides of size_km")
-        if nx * ny > 250_000:
-            raise ValueError(f"the grid would have {nx * ny} nodes; at most 250000 are supported")
+        if nx * ny > MAX_ROAD_NODES:
+            raise ValueError(f"the grid would have {nx * ny} nodes; at most {MAX_ROAD_NODES} are supported")
         return self
 
 
@@ -67,6 +73,13 @@ class RingRadialRoads(_Roads):
     radial_speed_kmh: PositiveFloat
     ring_nodes_per_segment: PositiveInt = 4
     clip_to_districts: bool = False
+
+    @model_validator(mode="after")
+    def _fits(self) -> RingRadialRoads:
+        nodes = 1 + self.rings * self.radials * self.ring_nodes_per_segment  # as the builder
+        if nodes > MAX_ROAD_NODES:
+            raise ValueError(f"the network would have {nodes} nodes; at most {MAX_ROAD_NODES} are supported")
+        return self
 
 
 class NetworkNode(Strict):
@@ -104,9 +117,8 @@ class NetworkRoads(_Roads):
         path = (base / value).resolve()
         if not path.is_file():
             raise ValueError(f"CSV file not found: {path}")
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-        return [{k: v for k, v in row.items() if v not in ("", None)} for row in rows]
+        nodes = info.data.get("nodes") if info.field_name == "edges" else None
+        return read_csv(path, info.field_name, None if nodes is None else {n.id for n in nodes})
 
     @model_validator(mode="after")
     def _edges_known(self) -> NetworkRoads:
@@ -119,6 +131,82 @@ class NetworkRoads(_Roads):
                 if end not in known:
                     raise ValueError(f"edges[{i}] names unknown node {end!r}")
         return self
+
+
+def read_csv(path: Path, kind: str, node_ids: set[str] | None = None) -> list[dict[str, Any]]:
+    """Read the ``nodes`` or ``edges`` CSV file of a network geography.
+
+    Errors say what was expected and where (line, column name), never what
+    the file holds: a scenario may point at any file, and its content is not
+    the scenario's to show.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    kind : {"nodes", "edges"}
+        Which file it is.
+    node_ids : set of str, optional
+        Ids of the nodes, which the ``from`` and ``to`` of each edge must name.
+
+    Returns
+    -------
+    list of dict
+        One mapping per row, with typed values (str ids, float numbers, bool ``oneway``).
+
+    Raises
+    ------
+    ValueError
+        On a file that is not UTF-8 text, a header without the expected
+        columns, or a row whose value in a column is not what that column holds
+        (an edge's end that is not in ``node_ids`` included).
+    """
+    required, optional = CSV_COLUMNS[kind]
+    expected = f"a CSV file with the header {','.join(required + optional)}" + (
+        " (optional columns may be left out)" if optional else "")
+    where = f"{kind} file {path}"
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None or set(required) - set(header) or set(header) - set(required + optional):
+                raise ValueError(f"{where}: line 1: expected {expected}")
+            return [_csv_row(header, row, reader.line_num, where, node_ids) for row in reader if any(row)]
+    except UnicodeDecodeError:
+        raise ValueError(f"{where}: expected {expected}; the file is not UTF-8 text") from None
+    except csv.Error:
+        raise ValueError(f"{where}: expected {expected}; the file is not valid CSV") from None
+
+
+def _csv_row(header: list[str], row: list[str], line: int, where: str,
+             node_ids: set[str] | None) -> dict[str, Any]:
+    if len(row) != len(header):
+        raise ValueError(f"{where}: line {line}: expected {len(header)} fields as in the header, "
+                         f"got {len(row)}")
+    out: dict[str, Any] = {}
+    for column, text in zip(header, row, strict=True):
+        text = text.strip()
+        if not text:
+            continue
+        if column in ("from", "to") and node_ids is not None and text not in node_ids:
+            # said without the id: the text of a file the scenario points at is not ours to show
+            raise ValueError(f"{where}: line {line}, column {column}: expected a node id of the nodes file")
+        if column in ("id", "from", "to"):
+            out[column] = text
+        elif column == "oneway":
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(f"{where}: line {line}, column oneway: expected true or false")
+            out[column] = text.lower() in ("true", "1", "yes")
+        else:
+            try:
+                number = float(text)
+            except ValueError:
+                number = math.nan
+            if not math.isfinite(number):
+                unit = "km/h" if column.endswith("kmh") else "km"
+                raise ValueError(f"{where}: line {line}, column {column}: expected a finite number ({unit})")
+            out[column] = number
+    return out
 
 
 class Coordinates(Strict):

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from scenarios.safeyaml import UnsafeYAML, load_text
 from scenarios.schema import Scenario
 from sim.errors import InputError
 
@@ -80,18 +81,40 @@ def load(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> S
 
 
 def read_yaml(path: Path) -> Any:
-    """Read a YAML document that must be a mapping; YAML errors carry line and column."""
+    """Read a YAML document that must be a mapping; YAML errors carry line and column.
+
+    The file is data: it is read by :func:`scenarios.safeyaml.load_text`, which
+    refuses duplicate keys, alias bombs and deep nesting. Experiment specs are
+    read by this function too.
+
+    Parameters
+    ----------
+    path : Path
+        The YAML file.
+
+    Returns
+    -------
+    dict
+        The document.
+
+    Raises
+    ------
+    InputError
+        Naming the file, and the line and column when the YAML is at fault.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read file: {exc.__class__.__name__}", source=str(path)) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_text(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"YAML syntax error: {problem}", source=str(path), path=where) from None
+        if not isinstance(exc, UnsafeYAML):
+            problem = f"YAML syntax error: {problem}"
+        raise InputError(problem, source=str(path), path=where) from None
     if not isinstance(data, dict):
         raise InputError(
             f"expected a mapping of fields at the top level, got {type(data).__name__}",

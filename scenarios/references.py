@@ -5,15 +5,25 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
+from scenarios import shapes
+
 if TYPE_CHECKING:
     from scenarios.schema import Scenario
 
 Problem = tuple[str, str]
+#: Most units of all fleets together (unit names and arrays are built per unit).
+MAX_UNITS = 100_000
+#: A station or hospital may lie this far outside its district's boundary (digitising slack), km.
+BOUNDARY_TOLERANCE_KM = 0.5
+#: Most generated incidents a run may expect (each costs about 1 kB of memory in a run).
+MAX_INCIDENTS = 10_000_000
+#: Most hourly demand bins of a horizon (about 114 years).
+MAX_DEMAND_BINS = 1_000_000
 
 
 def check_references(s: Scenario) -> Problem | None:
     """Return the first ``(field_path, message)`` problem found, or None."""
-    checks = (_districts, _places, _fleets, _incident_types, _demand, _scripted,
+    checks = (_districts, _places, _placement, _fleets, _incident_types, _demand, _size, _scripted,
               _lines, _centres, _outages, _road_changes, _unit_availability)
     for check in checks:
         problem = check(s)
@@ -75,6 +85,33 @@ def _places(s: Scenario) -> Problem | None:
     return None
 
 
+def _placement(s: Scenario) -> Problem | None:
+    """Stations (and hospitals with a district) lie in their district; nothing lies far from the city."""
+    if s.uses_places:
+        return None
+    polygons = {name: d.boundary for name, d in s.districts.items() if d.boundary is not None}
+    if not polygons:
+        return None
+    span_km = shapes.diagonal_km([p for poly in polygons.values() for p in poly])
+    places = [(f"stations.{n}.location", st.location, st.district) for n, st in s.stations.items()]
+    places += [(f"hospitals.{n}.location", h.location, h.district) for n, h in s.hospitals.items()]
+    for path, loc, district in places:
+        if district is not None and district in polygons:
+            off = shapes.outside_km(loc, polygons[district])
+            if off > BOUNDARY_TOLERANCE_KM:
+                return path, (f"{_xy(loc)} lies {off:.2f} km outside the boundary of its district "
+                              f"{district!r} (at most {BOUNDARY_TOLERANCE_KM:g} km is allowed)")
+        off = min(shapes.outside_km(loc, poly) for poly in polygons.values())
+        if off > span_km:
+            return path, (f"{_xy(loc)} lies {off:.1f} km from the nearest district, farther than the "
+                          f"city is wide ({span_km:.1f} km corner to corner); check the coordinates")
+    return None
+
+
+def _xy(loc) -> str:
+    return f"[{loc[0]:g}, {loc[1]:g}]"
+
+
 def _fleets(s: Scenario) -> Problem | None:
     total = 0
     for station, fleet in s.fleets.items():
@@ -88,6 +125,8 @@ def _fleets(s: Scenario) -> Problem | None:
             total += count
     if total == 0:
         return "fleets", "the city has no units: every fleet is empty"
+    if total > MAX_UNITS:
+        return "fleets", f"the fleets hold {total} units; at most {MAX_UNITS} are supported"
     return None
 
 
@@ -155,6 +194,64 @@ def _demand(s: Scenario) -> Problem | None:
         return "demand", ("no incident would ever occur: give rates_per_hr, per_1000_per_day, incidents "
                           "or a component that raises them")
     return None
+
+
+def _size(s: Scenario) -> Problem | None:
+    """Refuse, with an estimate, a horizon or a demand that cannot fit in memory."""
+    horizon_h = s.time.horizon / 60.0
+    bins = horizon_h + 2 * len(s.demand.surges)
+    if bins > MAX_DEMAND_BINS:
+        nbytes = bins * (8 * len(s.districts) * len(s.incident_types) + 200)
+        return "time.horizon", (f"a horizon of {s.time.horizon / 1440:g} d needs {_count(bins)} hourly "
+                                f"demand bins (about {_bytes(nbytes)}); at most {MAX_DEMAND_BINS:,} "
+                                f"({MAX_DEMAND_BINS / 24 / 365.25:.0f} years) are supported")
+    per_hr = expected_per_hr(s)
+    expected = per_hr * horizon_h + _surge_excess(s, per_hr)
+    if not expected <= MAX_INCIDENTS:
+        return "demand", (f"about {_count(expected)} incidents expected ({_count(per_hr * 24)} a day over "
+                          f"{s.time.horizon / 1440:g} d); at most {MAX_INCIDENTS:,} are supported "
+                          "(each takes about 1 kB of memory): lower the rates or time.horizon")
+    return None
+
+
+def expected_per_hr(s: Scenario) -> float:
+    """Expected generated incidents per hour, averaged over time-of-day and day-of-week profiles.
+
+    Parameters
+    ----------
+    s : Scenario
+
+    Returns
+    -------
+    float
+        ``scale * (sum of rates_per_hr + sum of per_1000_per_day * population / 24000)``.
+    """
+    dm = s.demand
+    population = float(sum(d.population for d in s.districts.values()))
+    rates = sum(v for row in dm.rates_per_hr.values() for v in row.values())
+    per_capita = sum(dm.per_1000_per_day.values()) * population / 24000.0
+    return dm.scale * (rates + per_capita)
+
+
+def _surge_excess(s: Scenario, per_hr: float) -> float:
+    """Upper bound of the incidents surges add (as if each applied everywhere)."""
+    excess = 0.0
+    for surge in s.demand.surges:
+        hours = max(0.0, min(surge.end, s.time.horizon) - surge.start) / 60.0
+        excess += max(0.0, surge.multiplier - 1.0) * per_hr * hours
+    return excess
+
+
+def _count(n: float) -> str:
+    return f"{n:,.0f}" if n < 1e13 else f"{n:.3g}"
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}"
+        n /= 1000
+    return f"{n:,.0f} EB"
 
 
 def _scripted(s: Scenario) -> Problem | None:

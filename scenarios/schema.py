@@ -17,7 +17,6 @@ from pydantic import (
     NonNegativeFloat,
     NonNegativeInt,
     PositiveFloat,
-    PositiveInt,
     SerializerFunctionWrapHandler,
     field_validator,
     model_serializer,
@@ -30,6 +29,16 @@ from scenarios.geography import Geography, Matrix
 
 SCHEMA_VERSION = 1
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+#: Upper bounds of counts, far above any city's, that keep a run's arrays in memory and in int64.
+MAX_POPULATION = 10**10
+MAX_PRIORITY = 100
+MAX_UNITS_PER_FLEET = 10_000
+MAX_UNITS = 100_000
+MAX_STAFF = 1_000_000
+#: A priority level: 1 is most urgent.
+Priority = Annotated[int, Field(gt=0, le=MAX_PRIORITY)]
+#: Number of call-takers, handover places...
+Staff = Annotated[int, Field(gt=0, le=MAX_STAFF)]
 Location = Point | str
 TIERS = ("city", "district", "enterprise")
 #: The call line of a scenario that declares none, and the centre that answers every line then.
@@ -81,7 +90,7 @@ class District(Strict):
     """A district: its people, its neighbours, and where incidents in it happen."""
 
     label: str = ""
-    population: NonNegativeInt = 0
+    population: Annotated[int, Field(ge=0, le=MAX_POPULATION)] = 0
     area_km2: NonNegativeFloat | None = None
     neighbours: list[str] = []
     boundary: Annotated[list[Point], Field(min_length=3)] | None = None
@@ -111,7 +120,7 @@ class Hospital(Strict):
     """A receiving hospital; ``capacity`` is the number of simultaneous handovers."""
 
     location: Location
-    capacity: PositiveInt = 1
+    capacity: Staff = 1
     district: str | None = None
     label: str = ""
 
@@ -129,9 +138,10 @@ class UnitType(Strict):
 class IncidentType(Strict):
     """A kind of incident: how urgent, who must come, how long it takes."""
 
-    priority_mix: dict[PositiveInt, Probability]
-    target_response: PositiveDuration | dict[PositiveInt, PositiveDuration]
-    required_units: Annotated[dict[str, PositiveInt], Field(min_length=1)]
+    priority_mix: dict[Priority, Probability]
+    target_response: PositiveDuration | dict[Priority, PositiveDuration]
+    required_units: Annotated[dict[str, Annotated[int, Field(gt=0, le=MAX_UNITS_PER_FLEET)]],
+                              Field(min_length=1)]
     on_scene: Distribution
     transport_probability: Probability = 0.0
     handover: Distribution = ZERO
@@ -168,7 +178,7 @@ class IncidentType(Strict):
 
 
 HourWeights = Annotated[list[NonNegativeFloat], Field(min_length=24, max_length=24)]
-HourCounts = Annotated[list[NonNegativeInt], Field(min_length=24, max_length=24)]
+HourCounts = Annotated[list[Annotated[int, Field(ge=0, le=MAX_STAFF)]], Field(min_length=24, max_length=24)]
 DayWeights = Annotated[list[NonNegativeFloat], Field(min_length=7, max_length=7)]
 
 
@@ -229,7 +239,7 @@ class ScriptedIncident(Strict):
     type: str
     district: str
     location: Location | None = None
-    priority: PositiveInt | None = None
+    priority: Priority | None = None
     on_scene: Duration | None = None
     transport: bool | None = None
     label: str = ""
@@ -238,7 +248,7 @@ class ScriptedIncident(Strict):
 class DispatchCentre(Strict):
     """Call taking: how many call-takers, how long answering and processing take."""
 
-    call_takers: PositiveInt | None = None
+    call_takers: Staff | None = None
     answer: Distribution = ZERO
     processing: Distribution = ZERO
     patience: OptionalDistribution = None
@@ -260,7 +270,7 @@ class CallCentre(Strict):
     """
 
     lines: Annotated[list[LineName], Field(min_length=1)]
-    call_takers: PositiveInt | None = None
+    call_takers: Staff | None = None
     call_takers_by_hour: HourCounts | None = None
     answer: Distribution | None = None
     processing: Distribution | None = None
@@ -376,7 +386,7 @@ class Scenario(Strict):
     stations: Annotated[dict[str, Station], Field(min_length=1)]
     hospitals: dict[str, Hospital] = {}
     unit_types: Annotated[dict[str, UnitType], Field(min_length=1)]
-    fleets: dict[str, dict[str, NonNegativeInt]]
+    fleets: dict[str, dict[str, Annotated[int, Field(ge=0, le=MAX_UNITS_PER_FLEET)]]]
     incident_types: Annotated[dict[str, IncidentType], Field(min_length=1)]
     demand: Demand = Demand()
     incidents: list[ScriptedIncident] = []

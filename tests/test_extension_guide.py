@@ -77,7 +77,8 @@ def test_guide_error_line_is_what_the_cli_prints(guide_module, tmp_path):
     d["components"] = {"my_sensors:SensorAlarms": d["components"]["sensor_alarms"]}
     path.write_text(yaml.safe_dump(d))
     out = tmp_path / "out"
-    proc = subprocess.run([str(Path(sys.executable).parent / "anjeon"), "run", str(path), "--out", str(out)],
+    proc = subprocess.run([str(Path(sys.executable).parent / "anjeon"), "run", str(path), "--out", str(out),
+                           "--allow-code"],
                           capture_output=True, text=True, cwd=tmp_path,
                           env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
     lines = proc.stderr.strip().splitlines()

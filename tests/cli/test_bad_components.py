@@ -48,6 +48,13 @@ CASES: dict[str, tuple[dict[str, Any], str, tuple[str, ...]]] = {
 }
 
 
+#: cases that name code (package.module:Class): run with --allow-code to reach the import
+NAMES_CODE = {"module_that_does_not_exist", "not_a_component"}
+CASES["code_without_allow_code"] = (
+    _with({"no_such_package.plugin:Thing": {}}),
+    "components.no_such_package.plugin:Thing", ("names code",))
+
+
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory, cli):
     """Every case through ``scenario check`` and ``run --out``, all subprocesses at once."""
@@ -56,8 +63,9 @@ def outcomes(tmp_path_factory, cli):
     for name, (scenario, _, _) in CASES.items():
         path = work / f"{name}.yaml"
         path.write_text(yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
-        jobs[(name, "check")] = ["scenario", "check", str(path)]
-        jobs[(name, "run")] = ["run", str(path), "--out", str(work / f"out-{name}")]
+        code = ["--allow-code"] if name in NAMES_CODE else []  # (issue #16: code only when asked)
+        jobs[(name, "check")] = ["scenario", "check", str(path), *code]
+        jobs[(name, "run")] = ["run", str(path), "--out", str(work / f"out-{name}"), *code]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
         futures = {key: pool.submit(cli, args) for key, args in jobs.items()}
         return work, {key: f.result() for key, f in futures.items()}

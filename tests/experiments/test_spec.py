@@ -40,6 +40,8 @@ BAD = [
      "factors.policy.levels[1]", "unknown dispatch policy 'farthest'"),
     ("unimportable_policy", {"factors": {"policy": {"path": "policy.dispatch", "levels": ["nomod:X"]}}},
      "factors.policy.levels[0]", "cannot import module 'nomod'"),
+    ("code_without_allow_code", {"factors": {"policy": {"path": "policy.dispatch", "levels": ["nomod:X"]}}},
+     "factors.policy.levels[0]", "'nomod:X' names code"),
     ("typo", {"factor": {}}, "factor", "did you mean 'factors'"),
     ("unknown_metric", {"metrics": ["mean_respons_min"]}, "metrics[0]", "did you mean 'mean_response_min'"),
     ("grid_with_range", {"factors": {"a": {"path": "demand.scale", "range": [0.5, 1.5]}}},
@@ -62,7 +64,9 @@ BAD = [
 def test_bad_spec_gives_one_line_naming_the_field(tmp_path, capsys, name, fields, field, message):
     spec = write_spec(tmp_path / f"{name}.yaml", **fields)
     out = tmp_path / "out"
-    for argv in (["sweep", "check", str(spec)], ["sweep", str(spec), "--out", str(out), "--workers", "1"]):
+    code = ["--allow-code"] if name == "unimportable_policy" else []  # (issue #16: code only when asked)
+    run = ["sweep", str(spec), "--out", str(out), "--workers", "1", *code]
+    for argv in (["sweep", "check", str(spec), *code], run):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "Traceback" not in err, err

@@ -65,7 +65,7 @@ def test_failed_configuration_is_recorded_and_retried_alone(tmp_path, monkeypatc
         "policy": {"path": "policy.dispatch", "levels": ["nearest", "boom_policy:Boom"]}})
     env = {"PYTHONPATH": str(tmp_path)}
     out = tmp_path / "out"
-    first = anjeon("sweep", spec, "--out", out, "--workers", "2", "--quiet", env=env)
+    first = anjeon("sweep", spec, "--out", out, "--workers", "2", "--quiet", "--allow-code", env=env)
     assert first.returncode == 1, first.stderr
     records = manifest(out)
     failed = sorted(r["run_id"] for r in records if r["status"] == "failed")
@@ -79,10 +79,11 @@ def test_failed_configuration_is_recorded_and_retried_alone(tmp_path, monkeypatc
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(
         r["run_id"] for r in records if r["status"] == "ok")
     monkeypatch.syspath_prepend(str(tmp_path))
-    again = run_sweep(spec, out, SerialExecutor(), quiet=True)  # a plain resume leaves failed runs alone
+    again = run_sweep(spec, out, SerialExecutor(), quiet=True, allow_code=True)  # leaves failed runs alone
     assert again.ran == 0 and again.failed_runs == failed and len(manifest(out)) == 4
     (tmp_path / "boom.on").unlink()
-    retry = anjeon("sweep", spec, "--out", out, "--workers", "1", "--retry-failed", "--quiet", env=env)
+    retry = anjeon("sweep", spec, "--out", out, "--workers", "1", "--retry-failed", "--quiet", "--allow-code",
+                   env=env)
     assert retry.returncode == 0, retry.stderr
     new = manifest(out)[4:]
     assert sorted(r["run_id"] for r in new) == failed
