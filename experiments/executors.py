@@ -32,6 +32,8 @@ from sim.errors import InputError
 
 #: Seconds to wait for the first Dask worker to join the scheduler.
 DASK_WAIT_S = 120.0
+#: Seconds to wait for a Dask scheduler to answer (``anjeon sweep --connect-timeout``).
+CONNECT_TIMEOUT_S = 5.0
 #: Times a task is resubmitted after the worker process running it died.
 POOL_RETRIES = 2
 
@@ -211,13 +213,17 @@ class DaskExecutor(Executor):
     local_workers : int, optional
         Start a ``distributed.LocalCluster`` with this many single-threaded
         worker processes instead (they write run directories themselves).
+    connect_timeout_s : float
+        Seconds to wait for the scheduler at ``address`` to answer.
     """
 
-    def __init__(self, address: str | None = None, local_workers: int | None = None):
+    def __init__(self, address: str | None = None, local_workers: int | None = None,
+                 connect_timeout_s: float = CONNECT_TIMEOUT_S):
         if (address is None) == (local_workers is None):
             raise ValueError("give exactly one of address and local_workers")
         self.address = address
         self.local_workers = local_workers
+        self.connect_timeout_s = float(connect_timeout_s)
         self.writes_on_worker = address is None
         self.workers = local_workers or 0
         self.name = f"Dask scheduler {address}" if address else f"Dask LocalCluster ({local_workers} workers)"
@@ -246,11 +252,15 @@ class DaskExecutor(Executor):
                                                  silence_logs=logging.ERROR)
                 self._client = Client(self._cluster)
             else:
-                self._client = Client(self.address, timeout="20s")
+                self._client = Client(self.address, timeout=f"{self.connect_timeout_s}s")
             self._client.wait_for_workers(1, timeout=DASK_WAIT_S)
         except (OSError, TimeoutError) as exc:
             self.close()
-            raise InputError(f"cannot use the Dask cluster: {one_line_error(exc)}", flag) from None
+            why = one_line_error(exc)
+            if self.address is not None:
+                why = (f"no scheduler answered at {self.address} within {self.connect_timeout_s:g} s "
+                       f"(--connect-timeout): {why}")
+            raise InputError(f"cannot use the Dask cluster: {why}", flag) from None
         self.workers = max(1, sum(w.get("nthreads", 1) for w in
                                   self._client.scheduler_info()["workers"].values()))
         try:
@@ -326,7 +336,7 @@ def failed_outcome(task: RunTask, error: BaseException) -> dict[str, Any]:
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None,
-                  dask_local: int | None = None) -> Executor:
+                  dask_local: int | None = None, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> Executor:
     """The executor chosen by the command-line options.
 
     Parameters
@@ -337,13 +347,15 @@ def make_executor(workers: int | None = None, scheduler: str | None = None,
         Dask scheduler address.
     dask_local : int, optional
         Workers of a Dask LocalCluster to start.
+    connect_timeout_s : float
+        Seconds to wait for the scheduler to answer.
 
     Returns
     -------
     Executor
     """
     if scheduler is not None:
-        return DaskExecutor(address=scheduler)
+        return DaskExecutor(address=scheduler, connect_timeout_s=connect_timeout_s)
     if dask_local is not None:
         return DaskExecutor(local_workers=dask_local)
     if workers == 1:

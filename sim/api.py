@@ -11,36 +11,60 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
+from sim.geotable import geography_columns
 from sim.results import RunResult, git_revision, versions
-from sim.world import World, compile_world
+from sim.world import World
+from sim.worldcache import cached_world
 
 
-def prepare(scenario: Any, days: float | None = None) -> Any:
-    """Load ``scenario`` if it is a name or path; with ``days``, set its horizon.
+def prepare(scenario: Any, days: float | None = None, warmup: float | None = None) -> Any:
+    """Load ``scenario`` (a name or path) and set its horizon to ``days`` and its warm-up to ``warmup``.
+
+    ``days`` count the whole run, warm-up included: ``days=30`` with a 1-day
+    warm-up measures 29 days. A warm-up that leaves nothing to measure is
+    refused (never shortened behind the caller's back).
 
     Raises
     ------
     InputError
-        On a bad scenario or a non-positive number of days.
+        On a bad scenario, a non-positive number of days, or a warm-up not shorter than the run.
     """
     import scenarios
+    from scenarios.durations import format_duration as _short
+
+    def format_duration(minutes: float) -> str:
+        return f"{minutes / 1440:g} d" if minutes >= 1440 else _short(minutes)
 
     if isinstance(scenario, str | Path):
         scenario = scenarios.load(scenario)
+    changes: dict[str, float] = {}
+    horizon = scenario.time.horizon
     if days is not None:
         if not days > 0:
             raise InputError(f"expected a positive number of days, got {days}", "--days")
+        horizon = changes["time.horizon"] = float(days) * 1440.0
+        if warmup is None and horizon <= scenario.time.warmup:
+            raise InputError(f"{days:g} d leaves nothing to measure after the scenario's "
+                             f"{scenario.time.warmup / 1440:g}-day warm-up (time.warmup); give more days, "
+                             "or a shorter warm-up with --warmup (such as --warmup 0)", "--days")
+    if warmup is not None:
+        if not 0 <= warmup < horizon:
+            raise InputError(f"the warm-up must be shorter than the run ({format_duration(horizon)}), "
+                             f"got {format_duration(warmup)}", "--warmup")
+        changes["time.warmup"] = float(warmup)
+    if changes:
         try:
-            scenario = scenarios.override(scenario, {"time.horizon": float(days) * 1440.0})
+            scenario = scenarios.override(scenario, changes)
         except InputError as exc:
-            raise InputError(f"{days:g} days do not fit this scenario: {exc.message}", "--days") from None
+            flag = "--days" if days is not None else "--warmup"
+            raise InputError(f"does not fit this scenario: {exc.message}", flag) from None
     return scenario
 
 
 def run(scenario: Any, policy: str | None = None, seed: int | None = None,
         replication: int = 0, until: float | None = None, *, days: float | None = None,
         params: dict[str, Any] | None = None, world: World | None = None,
-        log_events: bool = True) -> RunResult:
+        log_events: bool = True, allow_code: bool = True) -> RunResult:
     """Run one replication of a scenario.
 
     Parameters
@@ -63,6 +87,9 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
         A World already compiled from ``scenario`` (saves work in sweeps).
     log_events : bool
         Keep the event log.
+    allow_code : bool
+        Accept policies and components named as ``package.module:Name`` (imports them; the
+        command line passes its ``--allow-code``, off by default there).
 
     Returns
     -------
@@ -80,14 +107,14 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
 
     scenario = prepare(scenario, days)
     source = scenarios.source_of(scenario)
-    world = world or compile_world(scenario)
+    world = world or cached_world(scenario)  # compiled once per scenario and engine version
     name = policy or scenario.policy.dispatch
     if params is None:
         params = dict(scenario.policy.params) if name == scenario.policy.dispatch else {}
     if policy is None:
-        pol = resolve(name, params, world, source=source)
+        pol = resolve(name, params, world, source=source, allow_code=allow_code)
     else:
-        pol = resolve(name, params, world, source="--policy", path=None)
+        pol = resolve(name, params, world, source="--policy", path=None, allow_code=allow_code)
     seed = scenario.seed if seed is None else seed
     for label, value in (("--seed", seed), ("--replication", replication)):
         if not isinstance(value, int) or value < 0:
@@ -95,11 +122,12 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
     if until is not None and not world.warmup_min < until <= world.horizon_min:
         raise InputError(f"expected warm-up ({world.warmup_min:g} min) < until <= horizon "
                          f"({world.horizon_min:g} min), got {until:g}", "--until")
-    parts = components.validate(world.components, source, world)
+    parts = components.validate(world.components, source, world, allow_code=allow_code)
     started = time.perf_counter()
     model = Simulation(world, pol, seed, replication, until=until, log_events=log_events, parts=parts).run()
     columns = model.tables()
     columns.update(model.component_tables())
+    columns["geography"] = geography_columns(world)
     figures = model.component_summary()
     n_events, until_min = len(model.log), model.until
     model.release()

@@ -1,13 +1,18 @@
 """The ``anjeon`` command line: run scenarios, check them, and (via plug-in modules) sweep and report.
 
-Every user error (bad scenario, bad argument, missing file) ends as one line
-on standard error and exit code 2, without a traceback.
+Every user error (bad scenario, bad argument, missing file, an output
+location that cannot be written) ends as one line on standard error and exit
+code 2, without a traceback; Ctrl-C ends with one line and exit code 130.
+Heavy libraries (numba, scipy, pandas, pyarrow) are imported by the
+handlers that need them, so ``anjeon --help`` and ``anjeon scenario list``
+start at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +22,13 @@ from sim.errors import InputError
 
 #: Modules that add sub-commands: each has ``register(subparsers)``.
 PLUGINS = ("experiments.cli", "analysis.cli")
+#: Incidents one run may hold. Each costs about BYTES_PER_INCIDENT of memory (its rows in the
+#: tables and the event log; a year of ansan peaks at ~381 MB, see docs/architecture.md), so the
+#: default keeps a run within ~4 GB. ANJEON_MAX_INCIDENTS overrides it.
+MAX_RUN_INCIDENTS = 2_000_000
+BYTES_PER_INCIDENT = 2_000
+#: Files that mark a sweep directory (experiments/store.py); a run never writes into one.
+SWEEP_FILES = ("summary.parquet", "manifest.jsonl", "plan.json")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``anjeon`` command. Returns the exit code."""
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
         if not getattr(args, "handler", None):
             parser.print_help()
@@ -57,17 +69,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"anjeon: error: {exc.one_line()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("anjeon: interrupted", file=sys.stderr)
+        print("anjeon: interrupted (nothing half-written is left)", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:      # the file system refused: read-only, full, no permission...
+        print(f"anjeon: error: {os_error_line(exc)}", file=sys.stderr)
+        return 2
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for an OSError: the path(s) it names and the system's reason.
+
+    Parameters
+    ----------
+    exc : OSError
+        The error.
+
+    Returns
+    -------
+    str
+        Such as ``out/x: Read-only file system``.
+    """
+    reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {reason}" if paths else reason
 
 
 # -- anjeon run -------------------------------------------------------------------
 def _add_run(sub) -> None:
-    p = sub.add_parser("run", help="run one replication of a scenario and write its tables",
-                       description="Run one replication; write incidents, assignments, units and "
-                                   "events as Parquet plus run.json, and print a summary.")
+    p = sub.add_parser(
+        "run", help="run one replication of a scenario and write its tables",
+        description="Run one replication; write incidents, assignments, units and events as Parquet "
+                    "plus run.json, and print a summary. Durations are minutes or text with units "
+                    "('90', '12 h', '1 h 30 min', '2 d'). The summary measures from the end of the "
+                    "warm-up to the end of the run, and says so: --days 30 with a 1-day warm-up "
+                    "measures 29 days.")
     p.add_argument("scenario", help="built-in scenario name (see 'anjeon scenario list') or YAML path")
     p.add_argument("--policy", help="dispatch policy: registry name or package.module:Name")
     p.add_argument("--seed", type=_non_negative_int("--seed"), help="root seed (default: the scenario's)")
@@ -75,10 +112,20 @@ def _add_run(sub) -> None:
                    help="replication number (default 0)")
     span = p.add_mutually_exclusive_group()
     span.add_argument("--days", type=_positive_float("--days"),
-                      help="simulate this many days (sets the horizon)")
+                      help="simulate this many days, warm-up included (sets the horizon; it must be "
+                           "longer than the warm-up)")
     span.add_argument("--until", type=_duration("--until"),
-                      help="stop the run at this time, e.g. '12 h' (default: the horizon)")
-    p.add_argument("--out", type=Path, help="directory for the tables (default: out/<scenario>)")
+                      help="stop the run at this time, e.g. '12 h' (default: the horizon); a stop "
+                           "inside the scenario's warm-up measures from the start (as --warmup 0)")
+    p.add_argument("--warmup", type=_duration("--warmup"),
+                   help="warm-up excluded from the summary, e.g. '6 h' or 0 (default: the scenario's)")
+    p.add_argument("--out", type=out_path("--out"),
+                   help="directory for the tables (default: out/<scenario>); never a sweep directory")
+    p.add_argument("--force", action="store_true",
+                   help="replace an earlier run in --out (all of it, its report.html included)")
+    p.add_argument("--allow-code", action="store_true",
+                   help="let the scenario name policies and components as package.module:Name "
+                        "(imports that code; off by default: a scenario file is data)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="print only the output directory")
     p.set_defaults(handler=_run)
@@ -88,11 +135,13 @@ def _run(args: argparse.Namespace) -> int:
     import sim
 
     if args.out is not None:
-        check_out_dir(args.out, "--out")
-    result = sim.run(args.scenario, policy=args.policy, seed=args.seed,
-                     replication=args.replication, until=args.until, days=args.days)
-    out = args.out or Path("out") / _slug(result.meta["scenario"])
-    check_out_dir(out, "--out")
+        check_run_out(args.out, "--out", args.force)
+    scenario = _timed_scenario(args)
+    out = args.out or Path("out") / _slug(scenario.name)
+    if args.out is None:
+        check_run_out(out, "--out", args.force)
+    result = sim.run(scenario, policy=args.policy, seed=args.seed, replication=args.replication,
+                     until=args.until, allow_code=args.allow_code)
     result.write(out)
     if args.json:
         print(json.dumps(result.summary(), indent=2))
@@ -101,6 +150,129 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print_summary(result.meta, out)
     return 0
+
+
+def _timed_scenario(args: argparse.Namespace) -> Any:
+    """The scenario with --days and --warmup applied (a stop inside the warm-up measures from 0)."""
+    import scenarios
+    from sim.api import prepare
+
+    format_duration = format_minutes
+
+    scenario = scenarios.load(args.scenario)
+    warmup = args.warmup
+    if args.until is not None:
+        horizon = scenario.time.horizon        # --days and --until exclude each other
+        if not 0 < args.until <= horizon:
+            raise InputError(f"expected 0 < until <= horizon ({horizon:g} min), got {args.until:g}",
+                             "--until")
+        if warmup is None and args.until <= scenario.time.warmup:
+            warmup = 0.0
+            if not args.quiet and not args.json:
+                print(f"anjeon: note: the run stops at {format_duration(args.until)}, inside the "
+                      f"scenario's {format_duration(scenario.time.warmup)} warm-up: measuring from the "
+                      "start (give --warmup to choose)", file=sys.stderr)
+        elif warmup is not None and warmup >= args.until:
+            raise InputError(f"the warm-up must end before --until ({format_duration(args.until)}), "
+                             f"got {format_duration(warmup)}", "--warmup")
+    check_run_size(scenario, args.days, args.until)
+    return prepare(scenario, days=args.days, warmup=warmup)
+
+
+def incidents_per_day(scenario: Any) -> float:
+    """Expected generated incidents per day of a scenario, from its rates (no World is compiled).
+
+    Time-of-day and day-of-week profiles have mean 1, so the daily mean is 24
+    times the base hourly rate; surges (bounded windows) are left out.
+
+    Parameters
+    ----------
+    scenario : scenarios.Scenario
+        A validated scenario.
+
+    Returns
+    -------
+    float
+        Incidents per day.
+    """
+    d = scenario.demand
+    per_hr = sum(sum(row.values()) for row in d.rates_per_hr.values())
+    population = sum(district.population for district in scenario.districts.values())
+    per_hr += sum(d.per_1000_per_day.values()) * population / 24000.0
+    return 24.0 * d.scale * per_hr
+
+
+def check_run_size(scenario: Any, days: float | None, until: float | None) -> None:
+    """Refuse, before anything is compiled, a run whose incidents would not fit in memory.
+
+    Parameters
+    ----------
+    scenario : scenarios.Scenario
+        The scenario as loaded (before ``days`` sets its horizon).
+    days : float, optional
+        ``--days``.
+    until : float, optional
+        ``--until`` (minutes).
+
+    Raises
+    ------
+    InputError
+        Naming ``--days`` (or the scenario's ``time.horizon``), with the estimate and the most days that fit.
+    """
+    import scenarios
+
+    limit = int(os.environ.get("ANJEON_MAX_INCIDENTS", MAX_RUN_INCIDENTS))
+    horizon = days * 1440.0 if days is not None else float(scenario.time.horizon)
+    span = min(until, horizon) if until is not None else horizon
+    per_day = incidents_per_day(scenario)
+    expected = per_day * span / 1440.0 + len(scenario.incidents)
+    if not expected > limit:
+        return
+    fit = (limit - len(scenario.incidents)) / per_day if per_day > 0 else float("inf")
+    text = (f"{span / 1440:,.6g} days of {scenario.name!r} mean about {expected:,.0f} incidents "
+            f"(~{expected * BYTES_PER_INCIDENT / 1e9:,.3g} GB of memory); one run holds at most "
+            f"{limit:,} ({fit:,.0f} days of this scenario): simulate fewer days, or more replications")
+    if days is not None:
+        raise InputError(text, "--days")
+    raise InputError(text, scenarios.source_of(scenario), "time.horizon")
+
+
+def check_run_out(out: Path, flag: str, force: bool = False) -> None:
+    """Fail early (InputError) when ``out`` cannot take this run's results.
+
+    ``out`` must be new, empty or (with ``force``) an earlier run's
+    directory; never a file, a sweep directory or a directory of other files.
+
+    Parameters
+    ----------
+    out : Path
+        The run directory.
+    flag : str
+        The option that gave it (for messages).
+    force : bool
+        Replace an earlier run there.
+
+    Raises
+    ------
+    InputError
+        Naming ``flag`` and ``out``.
+    """
+    from sim.results import is_run_dir, visible_entries
+
+    check_out_dir(out, flag)
+    if not out.is_dir():
+        return
+    marks = [name for name in SWEEP_FILES if (out / name).exists()]
+    if marks:
+        raise InputError(f"{out} is a sweep directory (it holds {marks[0]}); a run never writes into "
+                         "one: choose another directory", flag)
+    if is_run_dir(out):
+        if not force:
+            raise InputError(f"{out} holds an earlier run (run.json); add --force to replace it "
+                             "(all of it, report.html included) or choose another directory", flag)
+    elif visible_entries(out):
+        raise InputError(f"{out} holds other files (it is not a run directory); choose a new or "
+                         "empty directory", flag)
 
 
 def check_out_dir(out: Path, flag: str) -> None:
@@ -120,10 +292,9 @@ def print_summary(meta: dict[str, Any], out: Path | None = None) -> None:
 
     console = Console(highlight=False, soft_wrap=True)
     s = meta["summary"]
-    days = (meta["until_min"] - meta["warmup_min"]) / 1440
     console.print(f"[bold]{_esc(meta['scenario'])}[/]  policy {_esc(meta['policy']['dispatch'])}  "
-                  f"seed {meta['seed']}  replication {meta['replication']}  "
-                  f"{days:g} days measured after warm-up  ({meta['wall_time_s']:.2f} s)")
+                  f"seed {meta['seed']}  replication {meta['replication']}  ({meta['wall_time_s']:.2f} s)")
+    console.print(measured_window(meta))
     st = s["status"]
     console.print(f"incidents {s['incidents']}: resolved {st['resolved']}, unserved {st['unserved']}, "
                   f"abandoned {st['abandoned']}, open at end {st['open_at_end']}")
@@ -134,7 +305,7 @@ def print_summary(meta: dict[str, Any], out: Path | None = None) -> None:
         table.add_row(str(row["priority"]), str(row["n"]), _num(row["mean"]), _num(row["median"]),
                       _num(row["p90"]), _pct(row["within_target"]))
     console.print(table)
-    util = Table(title="unit utilisation", title_justify="left")
+    util = Table(title="unit utilisation (share of the measured time busy)", title_justify="left")
     util.add_column("unit kind")
     util.add_column("busy", justify="right")
     for kind, value in s["utilization"].items():
@@ -144,32 +315,99 @@ def print_summary(meta: dict[str, Any], out: Path | None = None) -> None:
         console.print(f"tables written to {_esc(str(out))}/")
 
 
+def measured_window(meta: dict[str, Any]) -> str:
+    """The line that says which part of a run its summary measures.
+
+    Parameters
+    ----------
+    meta : dict
+        run.json (``warmup_min``, ``until_min``, ``horizon_min``).
+
+    Returns
+    -------
+    str
+        Such as ``measured 29 d: from 1 d (end of the warm-up) to 30 d``.
+    """
+    fmt = format_minutes
+    start, end = float(meta["warmup_min"]), float(meta["until_min"])
+    text = f"measured {fmt(end - start)}: "
+    text += f"from {fmt(start)} (end of the warm-up) to {fmt(end)}" if start > 0 else \
+        f"from the start to {fmt(end)} (no warm-up)"
+    if end < float(meta["horizon_min"]):
+        text += f", where the run stopped (horizon {fmt(float(meta['horizon_min']))})"
+    return text
+
+
 # -- anjeon scenario ------------------------------------------------------------
 def _add_scenario(sub) -> None:
     p = sub.add_parser("scenario", help="list, show, check scenarios; print the JSON Schema")
     ss = p.add_subparsers(dest="scenario_command", metavar="ACTION", parser_class=_Parser)
     p.set_defaults(handler=lambda a: (p.print_help(), 2)[1])
-    ss.add_parser("list", help="list the built-in scenarios").set_defaults(handler=_scenario_list)
-    show = ss.add_parser("show", help="describe a scenario")
-    show.add_argument("scenario")
+    ss.add_parser("list", help="list the built-in scenarios and the examples",
+                  description="List the built-in scenarios (run them by name) and the example "
+                              "scenarios of scenarios/examples (run them by path)."
+                  ).set_defaults(handler=_scenario_list)
+    show = ss.add_parser("show", help="describe a scenario",
+                         description="Describe a scenario: time, geography, districts, stations, units, "
+                                     "expected demand, policy.")
+    show.add_argument("scenario", help="built-in scenario name (see 'anjeon scenario list') or YAML path")
     show.add_argument("--yaml", action="store_true", help="print the scenario file itself")
     show.set_defaults(handler=_scenario_show)
-    check = ss.add_parser("check", help="validate a scenario file completely (schema, geography, policy)")
-    check.add_argument("scenario")
+    check = ss.add_parser("check", help="validate a scenario file completely (schema, geography, policy)",
+                          description="Validate a scenario completely (schema, references, geography, "
+                                      "policy, components) without running it; print one line.")
+    check.add_argument("scenario", help="built-in scenario name or YAML path to check")
+    check.add_argument("--allow-code", action="store_true",
+                       help="accept policies and components named as package.module:Name (imports them)")
     check.set_defaults(handler=_scenario_check)
     schema = ss.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
-    schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    schema.add_argument("-o", "--output", type=out_path("--output"),
+                        help="write to this file instead of stdout")
     schema.set_defaults(handler=_scenario_schema)
+
+
+def example_paths() -> list[Path]:
+    """The example scenarios (``scenarios/examples/*.yaml`` of a source tree), sorted; [] when not shipped."""
+    import scenarios
+
+    folder = Path(scenarios.__file__).resolve().parent / "examples"
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 
 def _scenario_list(args: argparse.Namespace) -> int:
     import scenarios
 
-    for name in scenarios.builtin_names():
-        s = scenarios.load(name)
-        first = s.description.split(". ")[0].strip().rstrip(".")
-        print(f"{name:12s} {first}")
+    names = scenarios.builtin_names()
+    examples = [_shown_path(p) for p in example_paths()]
+    width = max(len(n) for n in [*names, *examples])
+    for name in names:
+        print(f"{name:{width}s}  {_about(scenarios.resolve(name))}")
+    for path in examples:
+        print(f"{path:{width}s}  (example) {_about(Path(path))}")
     return 0
+
+
+def _about(path: Path) -> str:
+    """The first sentence of a scenario file's description (read as YAML, not validated: a list is quick)."""
+    from scenarios.loader import read_yaml
+
+    try:
+        description = read_yaml(path).get("description") or ""
+    except InputError as exc:
+        return f"(does not load: {exc.one_line()})"
+    return _first_sentence(str(description))
+
+
+def _first_sentence(text: str) -> str:
+    return " ".join(text.split(". ")[0].split()).rstrip(".")
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it (what to type), else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _scenario_show(args: argparse.Namespace) -> int:
@@ -235,9 +473,11 @@ def _scenario_check(args: argparse.Namespace) -> int:
     from sim.world import compile_world
 
     s = scenarios.load(args.scenario)
+    check_run_size(s, None, None)
     w = compile_world(s)
-    resolve(s.policy.dispatch, dict(s.policy.params), w, source=scenarios.source_of(s))
-    components.validate(w.components, scenarios.source_of(s), w)
+    resolve(s.policy.dispatch, dict(s.policy.params), w, source=scenarios.source_of(s),
+            allow_code=args.allow_code)
+    components.validate(w.components, scenarios.source_of(s), w, allow_code=args.allow_code)
     per_day = w.expected_counts().sum() / (w.horizon_min / 1440)
     print(f"ok: {s.name} ({len(s.districts)} districts, {len(s.stations)} stations, {w.n_units} units, "
           f"{per_day:.1f} incidents/day expected)")
@@ -292,6 +532,47 @@ def _duration(flag: str) -> Callable[[str], float]:
             raise InputError(str(exc), flag) from None
 
     return parse
+
+
+def out_path(flag: str) -> Callable[[str], Path]:
+    """Argument type of an output path: refuses an empty string, which would mean the working directory.
+
+    Parameters
+    ----------
+    flag : str
+        The option (named in the error).
+
+    Returns
+    -------
+    callable
+        ``str -> Path``, raising InputError on empty text.
+    """
+
+    def parse(text: str) -> Path:
+        if not text.strip():
+            raise InputError(f"expected a path, got {text!r}", flag)
+        return Path(text)
+
+    return parse
+
+
+def format_minutes(minutes: float) -> str:
+    """Minutes for people in the largest unit that reads well: ``'45 min'``, ``'12 h'``, ``'29 d'``.
+
+    Parameters
+    ----------
+    minutes : float
+        A duration.
+
+    Returns
+    -------
+    str
+    """
+    if minutes >= 1440 and (minutes / 1440 * 100).is_integer():
+        return f"{minutes / 1440:g} d"
+    if minutes >= 60:
+        return f"{minutes / 60:.4g} h"
+    return f"{minutes:.4g} min"
 
 
 def _version() -> str:

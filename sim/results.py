@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -68,15 +71,60 @@ class RunResult:
         return self.meta["summary"]
 
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``<table>.parquet`` files and ``run.json`` into ``out_dir``.
+        """Write ``<table>.parquet`` files, ``run.json`` and ``scenario.json`` into ``out_dir``.
 
-        Files are written to a temporary sibling directory first and then
-        moved into place, so an interrupted write leaves no partial table.
+        The files are written into a temporary sibling directory
+        (``.<name>.tmp-<pid>``) that then takes the place of ``out_dir``, so an
+        interrupted write leaves no partial table. An existing run directory
+        (one holding ``run.json``) is replaced as a whole, a report or a
+        component table of the earlier run included; an empty directory is
+        used as is. Temporaries left beside ``out_dir`` by a killed process are
+        removed first; on failure, parent directories created here are removed
+        again.
+
+        Parameters
+        ----------
+        out_dir : str or Path
+            The run directory.
+
+        Returns
+        -------
+        Path
+            ``out_dir``.
+
+        Raises
+        ------
+        FileExistsError
+            When ``out_dir`` holds files and is not a run directory.
+        OSError
+            When the files cannot be written (read-only location, full disk...).
         """
         out = Path(out_dir)
         self.summary()
-        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.is_dir() and not is_run_dir(out) and visible_entries(out):
+            raise FileExistsError(errno.EEXIST, "holds files that are not a run's", str(out))
+        created = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(out.parent, out.name)
+            try:
+                self._write_into(out)
+            except OSError as exc:    # name the run directory, not a temporary (pyarrow names nothing)
+                if exc.filename is None or f".{out.name}.tmp-" in str(exc.filename):
+                    reason = exc.strerror or " ".join(str(exc).split())
+                    raise OSError(exc.errno, reason, str(out)) from exc
+                raise
+        except BaseException:
+            for p in created:           # innermost first: only the empty ones made here
+                with contextlib.suppress(OSError):
+                    p.rmdir()
+            raise
+        return out
+
+    def _write_into(self, out: Path) -> None:
+        """Build the run in ``.<name>.tmp-<pid>``, then move it into place (see :meth:`write`)."""
         tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         try:
@@ -87,15 +135,16 @@ class RunResult:
             (tmp / "run.json").write_text(json.dumps(self.meta, indent=2, default=str) + "\n")
             if self.scenario:
                 (tmp / "scenario.json").write_text(json.dumps(self.scenario, indent=1) + "\n")
-            if not out.exists():
-                tmp.rename(out)
-            else:
-                for f in tmp.iterdir():
-                    os.replace(f, out / f.name)
-                tmp.rmdir()
+            if out.is_dir() and not any(out.iterdir()):
+                out.rmdir()
+            if out.exists():
+                os.rename(out, old)
+            os.rename(tmp, out)
         finally:
+            if old.exists() and not out.exists():    # interrupted between the two renames: put it back
+                os.rename(old, out)
             shutil.rmtree(tmp, ignore_errors=True)
-        return out
+            shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
     def read(cls, out_dir: str | Path) -> RunResult:
@@ -119,6 +168,67 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     coded = [str(c) for c, dtype in frame.dtypes.items()
              if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)]
     frame.to_parquet(path, index=False, use_dictionary=coded or False)
+
+
+def is_run_dir(path: Path) -> bool:
+    """True when ``path`` is a directory that holds a run (its ``run.json``)."""
+    return (path / "run.json").is_file()
+
+
+def visible_entries(path: Path) -> list[Path]:
+    """Entries of directory ``path``, leaving out hidden temporaries (``.<name>.tmp-*``)."""
+    return [p for p in path.iterdir() if not _TEMPORARY.match(p.name)]
+
+
+#: ``.<name>.tmp-<pid>[-<tag>]`` and ``.<name>.old-<pid>[-<tag>]``: what writers here leave when killed
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)(?:-[0-9a-f]+)?$")
+
+
+def remove_stale_temporaries(folder: Path, name: str) -> list[Path]:
+    """Remove the temporaries of ``name`` in ``folder`` whose writing process is gone.
+
+    A killed writer (``kill -9``, a power cut) leaves ``.<name>.tmp-<pid>``
+    behind; the pid tells whether it may still be in use. Temporaries of this
+    process are stale too (its writers remove their own when they finish).
+
+    Parameters
+    ----------
+    folder : Path
+        The directory that holds ``name``.
+    name : str
+        The file or directory name whose temporaries to remove.
+
+    Returns
+    -------
+    list of Path
+        The paths removed.
+    """
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for p in folder.iterdir():
+        m = _TEMPORARY.match(p.name)
+        if m is None or m["name"] != name or _alive(int(m["pid"])):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """True when another process with this pid runs (a pid of this process counts as gone)."""
+    if pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:         # it exists, under another user
+        return True
+    return True
 
 
 @lru_cache(maxsize=1)

@@ -43,7 +43,8 @@ def test_run_quiet_prints_only_the_directory(quiet_run):
 
 def test_run_writes_tables_and_provenance(quiet_run):
     _, path, out = quiet_run
-    assert {p.name for p in out.iterdir()} == {*(f"{t}.parquet" for t in TABLES), "run.json", "scenario.json"}
+    assert {p.name for p in out.iterdir()} == {*(f"{t}.parquet" for t in TABLES), "geography.parquet",
+                                               "run.json", "scenario.json"}
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
     meta = json.loads((out / "run.json").read_text())
     assert meta["scenario"] == "tiny"
@@ -99,7 +100,8 @@ def test_run_into_an_existing_directory_replaces_the_tables(tiny, tmp_path, caps
     out = tmp_path / "o"
     assert sim.cli.main(["run", str(tiny), "--seed", "1", "--quiet", "--out", str(out)]) == 0
     first = pd.read_parquet(out / "events.parquet")
-    assert sim.cli.main(["run", str(tiny), "--seed", "2", "--quiet", "--out", str(out)]) == 0
+    # issue #16: an earlier run is replaced only when asked (--force)
+    assert sim.cli.main(["run", str(tiny), "--seed", "2", "--quiet", "--out", str(out), "--force"]) == 0
     second = pd.read_parquet(out / "events.parquet")
     assert json.loads((out / "run.json").read_text())["seed"] == 2
     assert not first.equals(second)
@@ -126,7 +128,9 @@ def test_scenario_list_as_a_process(cli):
     proc = cli(["scenario", "list"])
     assert proc.returncode == 0 and proc.stderr == ""
     names = [line.split()[0] for line in proc.stdout.splitlines()]
-    assert names == scenarios.builtin_names()
+    # the built-ins first, then the example files (issue #16)
+    assert names[:len(scenarios.builtin_names())] == scenarios.builtin_names()
+    assert all(n.startswith("scenarios/examples/") for n in names[len(scenarios.builtin_names()):])
     assert {"ansan", "mmc"} <= set(names)
     ansan = next(line for line in proc.stdout.splitlines() if line.startswith("ansan "))
     assert "Ansan" in ansan
