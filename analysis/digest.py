@@ -22,7 +22,7 @@ from analysis.store import RunDir, SweepDir, open_dir
 
 _INCIDENT_COLUMNS = ["incident_id", "kind", "district", "priority", "t_call_min", "t_answer_min",
                      "t_dispatch_min", "t_first_arrival_min", "response_min", "status", "target_min",
-                     "in_warmup"]
+                     "in_warmup", "processing_min", "x_km", "y_km"]
 _ASSIGNMENT_COLUMNS = ["incident_id", "unit_id", "unit_kind", "tier", "t_dispatch_min", "t_arrive_min",
                        "t_free_min"]
 
@@ -53,6 +53,11 @@ class Digest:
     hospital_ts: pd.DataFrame | None = None
     hospitals: pd.DataFrame | None = None
     n_units: int | None = None
+    station_load: pd.DataFrame | None = None
+    unit_load: pd.DataFrame | None = None
+    profiles: pd.DataFrame | None = None
+    points: np.ndarray | None = None
+    target_mean: float | None = None
 
 
 def digest_run(run: RunDir, run_id: str, config_id: str, bin_min: float | None = None,
@@ -81,6 +86,8 @@ def digest_run(run: RunDir, run_id: str, config_id: str, bin_min: float | None =
     units = run.table("units")
     if units is not None:
         d.n_units = len(units)
+        d.station_load = metrics.load_by_station(units)
+        d.unit_load = metrics.load_by_unit(units)
     if incidents is not None:
         measured = metrics.measured(incidents)
         reached = measured.dropna(subset=["response_min"])
@@ -88,6 +95,11 @@ def digest_run(run: RunDir, run_id: str, config_id: str, bin_min: float | None =
                                    "priority": reached["priority"].to_numpy(np.int16)})
         d.groups = metrics.response_by(incidents, assignments)
         d.delays = metrics.delay_stats(incidents)
+        if end > start:
+            d.profiles = timeseries.profiles(incidents, run.meta.get("start"), start, end)
+        d.target_mean = float(measured["target_min"].mean()) if len(measured) else None
+        if {"x_km", "y_km"} <= set(measured.columns):
+            d.points = measured[["x_km", "y_km"]].dropna().to_numpy(np.float32)
         if with_metrics and units is not None:
             d.metrics = metrics.run_metrics(incidents, units)
     if assignments is not None and end > start:
@@ -137,6 +149,17 @@ class Collection:
     scenario: dict[str, Any] = field(default_factory=dict)
     factors: list[str] = field(default_factory=list)
     sweep: SweepDir | None = None
+    bin_min: float | None = None
+
+    def geography(self) -> pd.DataFrame | None:
+        """The ``geography`` table of the baseline's first run (None when not written, e.g. older runs)."""
+        for d in self.digests:
+            if d.config_id != self.baseline:
+                continue
+            run = RunDir.open(self.path) if self.kind == "run" else \
+                self.sweep.run(d.run_id) if self.sweep is not None else None
+            return run.table("geography") if run is not None else None
+        return None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -216,7 +239,7 @@ def _collect_run(run: RunDir, bin_min: float | None) -> Collection:
            **(d.metrics or _metrics_from_meta(run.meta))}
     configs = pd.DataFrame({"config_id": ["run"], "label": [run.policy]})
     return Collection("run", run.path, _with_colours(configs), "run", pd.DataFrame([row]), [d],
-                      run.scenario)
+                      run.scenario, bin_min=bin_min)
 
 
 def _collect_sweep(sweep: SweepDir, bin_min: float | None) -> Collection:
@@ -240,7 +263,7 @@ def _collect_sweep(sweep: SweepDir, bin_min: float | None) -> Collection:
     ids = list(configs["config_id"])
     baseline = sweep.baseline if sweep.baseline in ids or not ids else ids[0]
     out = Collection("sweep", sweep.path, _with_colours(configs), baseline, summary, digests,
-                     found[0][2].scenario if found else {}, sweep.factors, sweep)
+                     found[0][2].scenario if found else {}, sweep.factors, sweep, bin_min)
     _fill_fleet_size(out)
     return out
 

@@ -40,6 +40,7 @@ section { border-bottom:1px solid var(--line); padding:1.2rem 0 1.6rem; }
 h2 { font-size:1.25rem; margin:.2rem 0 .4rem; }
 h3 { font-size:1.02rem; margin:1.1rem 0 .3rem; }
 p.lead { color:var(--muted); margin:.1rem 0 .8rem; }
+p.headline { font-size:1.05rem; font-weight:600; border-left:3px solid var(--accent); padding:.3rem .7rem; }
 p.note { background:var(--panel); border-left:3px solid #c9d3e3; padding:.45rem .7rem; color:var(--muted); }
 .table-wrap { overflow-x:auto; margin:.4rem 0 .8rem; }
 table { border-collapse:collapse; font-size:.88rem; min-width:50%; }
@@ -126,6 +127,11 @@ def note(text: str) -> str:
 def para(text: str) -> str:
     """A plain paragraph (escaped)."""
     return f"<p>{esc(text)}</p>"
+
+
+def headline(text: str) -> str:
+    """The report's verdict in a highlighted paragraph (escaped)."""
+    return f'<p class="headline">{esc(text)}</p>'
 
 
 def heading(text: str) -> str:

@@ -156,7 +156,7 @@ def run_metrics(incidents: pd.DataFrame, units: pd.DataFrame) -> dict[str, float
     ``p90_response_min``, ``within_target``, then ``p<k>_mean_response_min`` and
     ``p<k>_within_target`` per priority k, and ``utilization_<kind>`` per unit
     kind. Issue #4 added ``p95_response_min``, ``answer_delay_mean_min``,
-    ``dispatch_delay_mean_min`` (see :func:`delay_stats`),
+    ``dispatch_delay_mean_min``, ``unit_wait_mean_min`` (issue #16; see :func:`delay_stats`),
     ``worst_district_mean_response_min``, ``district_spread_min``,
     ``district_gini`` (see :func:`equity`) and ``n_units`` (fleet size).
     Values are floats (NaN where undefined). New keys may be added; existing
@@ -186,6 +186,8 @@ def _more_metrics(incidents: pd.DataFrame, units: pd.DataFrame) -> dict[str, flo
         "p95_response_min": float(reached.quantile(0.95)) if len(reached) else np.nan,
         "answer_delay_mean_min": float(delays.loc["call_to_answer", "mean"]),
         "dispatch_delay_mean_min": float(delays.loc["answer_to_dispatch", "mean"]),
+        "unit_wait_mean_min": float(delays.loc["wait_for_free_unit", "mean"])
+        if "wait_for_free_unit" in delays.index else np.nan,
         "worst_district_mean_response_min": float(eq["worst_mean_min"]),
         "district_spread_min": float(eq["spread_min"]),
         "district_gini": float(eq["gini"]),
@@ -193,9 +195,12 @@ def _more_metrics(incidents: pd.DataFrame, units: pd.DataFrame) -> dict[str, flo
     }
 
 
-#: Delays of call handling: name -> (from column, to column).
+#: Delays of call handling: name -> (from column, to column). ``t_processed_min`` is
+#: ``t_answer_min + processing_min`` (the call taken and processed, ready for a unit).
 DELAYS = {
     "call_to_answer": ("t_call_min", "t_answer_min"),
+    "call_processing": ("t_answer_min", "t_processed_min"),
+    "wait_for_free_unit": ("t_processed_min", "t_dispatch_min"),
     "answer_to_dispatch": ("t_answer_min", "t_dispatch_min"),
     "call_to_dispatch": ("t_call_min", "t_dispatch_min"),
     "dispatch_to_arrival": ("t_dispatch_min", "t_first_arrival_min"),
@@ -214,24 +219,84 @@ def delay_stats(incidents: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         One row per delay of :data:`DELAYS` (``call_to_answer``: waiting for a
-        call-taker; ``answer_to_dispatch``: call processing plus any wait for a
-        free unit; ``call_to_dispatch``; ``dispatch_to_arrival``: turnout and
-        travel of the first unit) with columns delay, n, mean, median, p90,
-        p95. Incidents whose later event did not happen are left out of that
-        delay (they are counted by :func:`status_counts`).
+        call-taker; ``call_processing``: answer until the call is processed;
+        ``wait_for_free_unit``: processed until the first dispatch, zero unless
+        no suitable unit was free (a queued incident); ``answer_to_dispatch``:
+        the two together; ``call_to_dispatch``; ``dispatch_to_arrival``: turnout
+        and travel of the first unit) with columns delay, n, mean, median,
+        p90, p95 and waited (how many had a delay above 1e-6 min). Incidents
+        whose later event did not happen are left out of that delay (they are
+        counted by :func:`status_counts`). Without a ``processing_min`` column
+        the processing and waiting rows are left out.
     """
     df = measured(incidents)
+    if "processing_min" in df:
+        df = df.assign(t_processed_min=df["t_answer_min"] + df["processing_min"])
     rows = []
     for name, (a, b) in DELAYS.items():
-        rows.append({"delay": name, **_describe((df[b] - df[a]).dropna())})
+        if a in df and b in df:
+            d = (df[b] - df[a]).dropna()
+            if name == "wait_for_free_unit":
+                d = d.clip(lower=0.0)          # float rounding of t_answer + processing
+            rows.append({"delay": name, **_describe(d)})
     return pd.DataFrame(rows)
 
 
 def _describe(d: pd.Series) -> dict[str, float]:
     if not len(d):
-        return {"n": 0, "mean": np.nan, "median": np.nan, "p90": np.nan, "p95": np.nan}
+        return {"n": 0, "mean": np.nan, "median": np.nan, "p90": np.nan, "p95": np.nan, "waited": 0}
     return {"n": len(d), "mean": d.mean(), "median": d.median(), "p90": d.quantile(0.9),
-            "p95": d.quantile(0.95)}
+            "p95": d.quantile(0.95), "waited": int((d > 1e-6).sum())}
+
+
+def load_by_station(units: pd.DataFrame) -> pd.DataFrame:
+    """Utilisation of each station's units, per unit kind and for all its units.
+
+    A station's utilisation is its units' busy minutes over the measured
+    period divided by (units x period), i.e. the mean of their
+    ``utilization`` (every unit is measured over the same period).
+
+    Parameters
+    ----------
+    units : DataFrame
+        The units table (``unit_id``, ``kind``, ``station``, ``busy_min``,
+        ``n_assignments``, ``utilization``).
+
+    Returns
+    -------
+    DataFrame
+        Columns station, kind (a unit kind, or ``"all"``), units, busy_min
+        (sum), n_assignments (sum), utilization (mean over the units).
+    """
+    cols = ["station", "kind", "units", "busy_min", "n_assignments", "utilization"]
+    if not len(units):
+        return pd.DataFrame(columns=cols)
+    u = units.assign(station=units["station"].astype(str), kind=units["kind"].astype(str))
+    agg = {"units": ("unit_id", "size"), "busy_min": ("busy_min", "sum"),
+           "n_assignments": ("n_assignments", "sum"), "utilization": ("utilization", "mean")}
+    per_kind = u.groupby(["station", "kind"], sort=True).agg(**agg).reset_index()
+    every = u.groupby("station", sort=True).agg(**agg).reset_index().assign(kind="all")
+    return pd.concat([every, per_kind], ignore_index=True)[cols]
+
+
+def load_by_unit(units: pd.DataFrame) -> pd.DataFrame:
+    """Each unit's utilisation and assignments, busiest first.
+
+    Parameters
+    ----------
+    units : DataFrame
+        The units table.
+
+    Returns
+    -------
+    DataFrame
+        Columns unit_id, station, kind, n_assignments, utilization; sorted by
+        utilization (descending, then unit_id).
+    """
+    u = units.assign(unit_id=units["unit_id"].astype(str), station=units["station"].astype(str),
+                     kind=units["kind"].astype(str))
+    u = u.sort_values(["utilization", "unit_id"], ascending=[False, True], kind="stable")
+    return u[["unit_id", "station", "kind", "n_assignments", "utilization"]].reset_index(drop=True)
 
 
 def first_unit_tier(incidents: pd.DataFrame, assignments: pd.DataFrame) -> pd.Series:

@@ -30,6 +30,7 @@ from analysis.html import (
     fmt_pct,
     fmt_value,
     heading,
+    headline,
     kv,
     note,
     page,
@@ -37,7 +38,7 @@ from analysis.html import (
     pre,
     table,
 )
-from analysis.stats import compare
+from analysis.stats import compare, head_to_head, higher_is_better
 
 #: Metrics compared across configurations in the report, in order.
 REPORT_METRICS = ("mean_response_min", "p90_response_min", "within_target")
@@ -46,6 +47,12 @@ _COUNTS = ("n_incidents", "resolved", "unserved", "abandoned", "open_at_end", "n
 
 #: Configurations shown in per-configuration tables besides the baseline.
 FOCUS = 3
+
+#: Configurations compared pairwise in the head-to-head tables.
+LEADERS = 4
+
+#: Level of the tests behind the headline (after Holm's correction).
+ALPHA = 0.05
 
 
 def build_report(path: str | Path, bin_min: float | None = None, seed: int = 0) -> str:
@@ -126,7 +133,8 @@ def render(c: Collection, seed: int = 0) -> str:
     focus = _focus(c, compared)
     outages = sections.outage_effects(c)
     parts = [_summary(c, compared), _comparison(c, compared, box) if c.kind == "sweep" else None,
-             sections.distribution(c, focus, box), sections.districts(c, focus, box),
+             sections.distribution(c, focus, box), sections.when(c, focus, box),
+             sections.districts(c, focus, box),
              sections.calls(c, focus, box), sections.outages(c, outages), sections.outcomes(c),
              sections.units(c, focus, box, outages), sections.hospitals(c, focus, box, outages),
              _factors(c, compared, box) if c.kind == "sweep" else None, _provenance(c)]
@@ -174,8 +182,8 @@ def _summary(c: Collection, compared: pd.DataFrame | None) -> Section:
     if c.kind == "run" or compared is None:
         s.add(_run_summary(c))
     else:
+        s.add(headline(_verdict(c, compared)))
         s.add(_sweep_summary(c, compared))
-        s.add(para(_verdict(c, compared)))
     s.add(note((f"The first {_days(warm)} of each run {'is' if warm == 1 else 'are'} warm-up, excluded "
                 "from every number. " if warm else "")
                + "Incidents still open when the run ended are reported under outcomes, not dropped."))
@@ -242,14 +250,95 @@ def _diff_text(d: float, lo: float, hi: float, pct: bool = False) -> str:
     return f"{d:+.2f}" + (f" [{lo:+.2f}, {hi:+.2f}]" if np.isfinite(lo) else "")
 
 
-def _verdict(c: Collection, compared: pd.DataFrame) -> str:
-    first = compared[compared["metric"] == compared["metric"].iloc[0]]
-    best = first.sort_values("rank").iloc[0]
-    text = (f"Best {figures.metric_name(best['metric'])}: {best['label']}, {best['mean']:.2f} "
-            f"(probability {best['prob_best']:.0%} that it is truly the best).")
+def _verdict(c: Collection, compared: pd.DataFrame, seed: int = 0) -> str:
+    """The headline: what the paired statistics support about the first metric, in words.
+
+    A configuration counts as better than the baseline only when its paired
+    difference is significant after Holm's correction (p < 0.05); when none
+    is, the headline says so and gives the closest one's difference. The
+    leader is called the best only when it also beats the runner-up head to
+    head. P(best) is never quoted here: with few replications it is
+    over-confident (it is in the tables).
+    """
+    metric = compared["metric"].iloc[0]
+    first = compared[compared["metric"] == metric].sort_values("rank", kind="stable")
+    name, higher = figures.metric_name(metric).removesuffix(" (min)"), higher_is_better(metric)
+    base = first[first["is_baseline"]].iloc[0]
+    reps = int(first["n"].min())
     if not c.replicated:
-        text += " With one run per configuration there are no intervals: add replications."
-    return text
+        return (f"With one run per configuration there are no intervals, so no difference in {name} can be "
+                "told from noise: add replications.")
+    others = first[~first["is_baseline"]]
+    if not len(others):
+        return f"One configuration ({base['label']}): there is nothing to compare it with."
+    better = others[(others["p_holm"] < ALPHA) & ((others["diff"] > 0) if higher else (others["diff"] < 0))]
+    worse = others[(others["p_holm"] < ALPHA) & ((others["diff"] < 0) if higher else (others["diff"] > 0))]
+    tail = f" {_of(worse, others)} distinguishably worse than the baseline." if len(worse) else ""
+    if not len(better):
+        closest = others.iloc[0]
+        if closest["config_id"] in set(worse["config_id"]):
+            return (f"No configuration is better than the baseline ({base['label']}) in {name}: even the "
+                    f"closest, {closest['label']}, differs by {_phrase(closest, metric, 'p_holm')} over "
+                    f"{reps} replications." + tail)
+        return (f"No configuration is distinguishable from the baseline ({base['label']}) in {name}: the "
+                f"best-ranked, {closest['label']}, differs by {_phrase(closest, metric, 'p_holm')} over "
+                f"{reps} replications, which is within the noise." + tail)
+    lead = better.iloc[0]
+    text = (f"{_of(better, others)} better than the baseline ({base['label']}) in {name} beyond the noise "
+            f"(Holm p < {ALPHA:g}, {reps} replications); the best-ranked, {lead['label']}, differs by "
+            f"{_phrase(lead, metric, 'p_holm')}.")
+    rest = first[first["config_id"] != lead["config_id"]]
+    runner = rest.iloc[0] if len(rest) else None
+    if runner is not None and not runner["is_baseline"]:
+        h = head_to_head(c.summary, metric, [lead["config_id"], runner["config_id"]]).iloc[0]
+        beats = h["p_value"] < ALPHA and ((h["diff"] > 0) if higher else (h["diff"] < 0))
+        pair = _phrase(h, metric, "p_value")
+        text += (f" It also beats the runner-up, {runner['label']}, head to head: {pair}." if beats else
+                 f" It cannot be told apart from the runner-up, {runner['label']}: {pair}; either may be "
+                 "the best.")
+    return text + tail
+
+
+def _of(part: pd.DataFrame, whole: pd.DataFrame) -> str:
+    """``2 of 5 configurations are`` / ``1 of 1 configuration is``."""
+    noun = "configuration" if len(whole) == 1 else "configurations"
+    return f"{len(part)} of {len(whole)} {noun} {'is' if len(part) == 1 else 'are'}"
+
+
+def _phrase(r: pd.Series, metric: str, p: str) -> str:
+    """``-0.01 [-0.02, +0.00] min (Holm p = 0.129)``: a paired difference with its interval and p-value."""
+    unit = " pp" if metric == "within_target" else " min" if metric.endswith("_min") else ""
+    text = _diff_text(r["diff"], r["diff_lo"], r["diff_hi"], pct=metric == "within_target")
+    text = text.replace(" pp [", " [", 1) if unit == " pp" else text
+    value = _fmt_p(r[p]).replace("<", "< ")
+    return f"{text}{unit} ({'Holm p' if p == 'p_holm' else 'p'}{' ' if value[0] == '<' else ' = '}{value})"
+
+
+def _head_to_head(c: Collection, compared: pd.DataFrame) -> str:
+    """Table of paired differences between the leading configurations of each metric."""
+    parts = []
+    for metric, rows in compared.groupby("metric", sort=False):
+        leaders = list(rows.sort_values("rank", kind="stable")["config_id"][:LEADERS])
+        if len(leaders) < 2:
+            continue
+        h = head_to_head(c.summary, metric, leaders)
+        pct = metric == "within_target"
+        t = pd.DataFrame({
+            "configuration": h["config_a"].map(c.labels), "against": h["config_b"].map(c.labels),
+            "pairs": h["n_pairs"].astype("Int64"),
+            "difference [95% CI]" + (" (pp)" if pct else " (min)"): [
+                _diff_text(*v, pct=pct) for v in zip(h["diff"], h["diff_lo"], h["diff_hi"], strict=True)],
+            "p": h["p_value"], "p (Holm)": h["p_holm"]})
+        parts.append(heading(f"Head to head: {figures.metric_name(metric)}"))
+        parts.append(table(t, text_columns=["configuration", "against"], swatches=c.colour_map,
+                           swatch_column="configuration", formats={"p": _fmt_p, "p (Holm)": _fmt_p}))
+    if not parts:
+        return ""
+    return "".join(parts) + para(
+        f"The {LEADERS} configurations with the best mean (or all, when fewer), each against every one "
+        "ranked below it: the paired difference (configuration minus the other, run against run on the "
+        "same random numbers) with its 95% interval, and p-values adjusted with Holm's method over the "
+        "pairs of each metric.")
 
 
 # -- comparison ---------------------------------------------------------------------------------
@@ -270,6 +359,8 @@ def _comparison(c: Collection, compared: pd.DataFrame | None, box: FigureBox) ->
     for metric, rows in compared[~compared["is_baseline"]].groupby("metric", sort=False):
         s.add(heading(figures.metric_name(metric).capitalize()))
         s.add(_comparison_table(c, rows, pct=metric == "within_target"))
+    if c.replicated:
+        s.add(_head_to_head(c, compared))
     s.add(para("Replication r of every configuration saw the same incidents (common random numbers), "
                "so differences are taken run by run. 'Variance removed by pairing' is "
                "1 - var(difference) / (var(config) + var(baseline)): when it is positive, the paired "
@@ -316,9 +407,14 @@ def _factors(c: Collection, compared: pd.DataFrame | None, box: FigureBox) -> Se
         x, y = grid[0], grid[1]
         for metric in ("mean_response_min", "within_target"):
             if metric in c.summary:
-                s.add(box.embed(figures.heatmap(c.summary, x, y, metric),
+                target = sections.mean_target(c)
+                anchor = ("; the colour scale runs from 0 to 100%" if metric == "within_target" else
+                          f"; the colour scale runs from 0 to twice the incidents' mean target of "
+                          f"{target:.1f} min, white at the target, blue faster, orange slower"
+                          if target else "")
+                s.add(box.embed(figures.heatmap(c.summary, x, y, metric, target_min=target),
                                 f"the {figures.metric_name(metric)}, averaged over replications, for each "
-                                f"combination of {x} and {y}"
+                                f"combination of {x} and {y}{anchor}"
                                 + (" (averaged over the other factors)" if len(grid) > 2 else "") + "."))
     elif c.factors:
         s.add(note("A heat map needs two factors with two or more levels each."))

@@ -21,7 +21,15 @@ from analysis.digest import Collection
 from analysis.html import FigureBox, Section, esc, fmt_count, fmt_pct, fmt_value, heading, note, para, table
 from analysis.store import RunDir
 
+#: Most incident points drawn on the map (a sample beyond that).
+MAX_POINTS = 5000
+
 _MISSING = "The {what} table was not kept for these runs, so this part is left out."
+_DELAY_NAMES = {"call_to_answer": "call to answer (wait for a call-taker)",
+                "call_processing": "call processing (answer to processed)",
+                "wait_for_free_unit": "wait for a free unit (processed to dispatch)",
+                "answer_to_dispatch": "answer to dispatch (processing + wait for a unit)",
+                "call_to_dispatch": "call to dispatch", "dispatch_to_arrival": "dispatch to arrival"}
 _GROUP_NAMES = {"priority": "By priority", "kind": "By incident type", "tier": "By tier of the first unit"}
 
 
@@ -63,18 +71,22 @@ def distribution(c: Collection, focus: list[str], box: FigureBox) -> Section:
     if not pooled:
         s.add(note(_MISSING.format(what="incidents")))
         return s
+    targets = figures.scenario_targets(c.scenario)
+    lines = "; dotted lines: the response targets of the scenario's incident types and priorities" \
+        if targets else ""
     if c.kind == "run":
-        s.add(box.embed(figures.ecdf(c.digests[0].response, by="priority",
+        s.add(box.embed(figures.ecdf(c.digests[0].response, by="priority", targets=targets,
                                      title="Response time by priority, cumulative share of incidents"),
                         "for each priority, the share of measured incidents reached within x minutes of "
-                        "the call (warm-up excluded); the further left and the steeper, the faster."))
+                        "the call (warm-up excluded); the further left and the steeper, the faster"
+                        + lines + "."))
     else:
-        s.add(box.embed(figures.ecdf(pooled, colour_map=c.colour_map),
+        s.add(box.embed(figures.ecdf(pooled, colour_map=c.colour_map, targets=targets),
                         "for each configuration, the share of incidents (pooled over its replications) "
-                        "reached within x minutes of the call; curves further left are faster. Click a "
-                        "legend entry to hide a configuration."))
+                        "reached within x minutes of the call; curves further left are faster" + lines
+                        + ". Click a legend entry to hide a configuration."))
     groups = c.by_config("groups", ["grouping", "group"], ["n", "mean", "p90", "p95", "within_target"])
-    s.add(para("Each cell: mean / 90th percentile response (minutes) / share within target"
+    s.add(para("Each cell: mean / 90th percentile response (minutes) / share within target (%)"
                + _per_run(c) + "."))
     s.add(_focus_note(c, focus))
     for grouping, name in _GROUP_NAMES.items():
@@ -86,34 +98,42 @@ def distribution(c: Collection, focus: list[str], box: FigureBox) -> Section:
     return s
 
 
+# -- when: hour of day and weekday -------------------------------------------------------------
+def when(c: Collection, focus: list[str], box: FigureBox) -> Section | None:
+    """Demand and response by hour of day and weekday; None when the incidents table was not kept."""
+    prof = c.by_config("profiles", ["profile", "key"], ["rate", "mean_response_min", "exposure"])
+    if not len(prof):
+        return None
+    s = Section("when", "Time of day and week", "When do calls come in, and is help slower at those times?")
+    prof = prof[prof["config_id"].isin(focus)]
+    for kind, what in (("hour", "each clock hour of the day: incidents per hour (bars; measured hours of the "
+                                "period in that clock hour divide the count) and the mean response of the "
+                                "calls made in it, per configuration"),
+                       ("weekday", "each weekday: incidents per day (bars) and the mean response of the "
+                                   "calls made on it, per configuration; a weekday the measured period did "
+                                   "not cover is empty")):
+        part = prof[prof["profile"] == kind]
+        if kind == "weekday" and len(part) and (part.groupby("key")["exposure"].max() <= 0).any():
+            s.add(note("The measured period does not cover every weekday, so there is no weekday profile."))
+        elif len(part):
+            s.add(box.embed(figures.profile(part, kind, c.colour_map), what + _per_run(c) + "."))
+    return s
+
+
 # -- districts ---------------------------------------------------------------------------------
 def districts(c: Collection, focus: list[str], box: FigureBox) -> Section:
-    """Where in the city? District maps and equity across districts."""
-    s = Section("districts", "Districts and equity", "Where in the city is help slow, and how unequal "
-                "are the districts?")
+    """Where in the city? Stations and their reach, district maps and equity across districts."""
+    s = Section("districts", "Districts and equity", "Where in the city is help slow, what do the stations "
+                "reach in time, and how unequal are the districts?")
+    s.add(_reach(c, box))
     groups = c.by_config("groups", ["grouping", "group"], ["n", "mean", "within_target"])
     dist = groups[groups["grouping"] == "district"]
-    shown = focus[:2]
     if len(dist):
-        for col, name, fmt, rev, what in (
-                ("mean", "mean response (min)", ".1f", False,
-                 "each district filled by its mean response time (minutes; darker red is slower)"),
-                ("within_target", "share within target", ".0%", True,
-                 "each district filled by the share of its incidents reached within their target "
-                 "(green is better)")):
-            values = dist[dist["config_id"].isin(shown)].pivot_table(
-                index="group", columns="label", values=col, aggfunc="mean", sort=False)
-            values = values[[c.labels[k] for k in shown if c.labels[k] in values.columns]]
-            fig = figures.district_map(c.scenario, values, f"Districts by {name}", name, fmt, rev)
-            if fig is None:
-                s.add(note("The scenario has no district boundaries to draw."))
-                break
-            s.add(box.embed(fig, what + (" for the baseline (left) and the best configuration"
-                                         if len(shown) > 1 else "") + _per_run(c) + "."))
+        _district_maps(c, dist, focus[:2], box, s)
         s.add(table(_cells(dist, ["group"], focus,
                            lambda r: f"{fmt_value(r['mean'])} / {fmt_pct(r['within_target'])}", c),
                     text_columns=["group"], headers={"group": "district"}))
-        s.add(para("Each cell: mean response (minutes) / share within target."))
+        s.add(para("Each cell: mean response (minutes) / share within target (%)" + _per_run(c) + "."))
     else:
         s.add(note(_MISSING.format(what="incidents")))
     s.add(heading("Equity across districts"))
@@ -121,38 +141,137 @@ def districts(c: Collection, focus: list[str], box: FigureBox) -> Section:
     return s
 
 
+def _places(c: Collection) -> pd.DataFrame:
+    """Stations and hospitals with coordinates: from the geography table, else from the scenario."""
+    geo = c.geography()
+    return geo if geo is not None else figures.scenario_places(c.scenario)
+
+
+def _reach(c: Collection, box: FigureBox) -> str:
+    """The map of stations, hospitals, incidents and the zones reached within the tightest target."""
+    target = figures.tightest_target(c.scenario)
+    geo = c.geography()
+    points = [d.points for d in c.digests if d.config_id == c.baseline and d.points is not None]
+    pts = np.vstack(points) if points else None
+    if pts is not None and len(pts) > MAX_POINTS:
+        pts = pts[np.linspace(0, len(pts) - 1, MAX_POINTS).round().astype(np.int64)]
+    fig = figures.reach_map(c.scenario, geo if target is not None else None, target or 0.0, pts)
+    if fig is None:
+        return ""
+    what = ("the stations (squares) and hospitals (crosses) by name, the measured incidents of the baseline"
+            + (" (a sample)" if points and sum(len(p) for p in points) > MAX_POINTS else "")
+            + " as grey dots")
+    if geo is not None and target is not None:
+        zones = geo[geo["kind"] == "zone"]
+        share = float((zones["travel_min_from_nearest_station"] <= target).mean()) if len(zones) else np.nan
+        what += (f", and the zones of the city coloured by the travel time from the nearest station (speed "
+                 f"factor 1, turnout excluded; blue is faster than the tightest target of {target:g} min, "
+                 f"orange slower): circles are reached within {target:g} min ({fmt_pct(share)} of the "
+                 "zones), crosses are not")
+        extra = ""
+    else:
+        extra = note("These runs were written without a geography table (older runs), so the map has no "
+                     "layer of what the stations reach within the target.")
+    return box.embed(fig, what + ".") + extra
+
+
+def _district_maps(c: Collection, dist: pd.DataFrame, shown: list[str], box: FigureBox, s: Section) -> None:
+    """District maps: mean response (anchored to the target), share within target, best minus baseline."""
+    target = mean_target(c)
+    places = _places(c)
+    for col, name, fmt, span, scale, mid, what in (
+            ("mean", "mean response (min)", ".1f", (0.0, 2 * target) if target else None,
+             figures.BLUE_ORANGE if target else None, target,
+             "each district filled by its mean response time (minutes; the colour scale runs from 0 to "
+             f"twice the incidents' mean target of {target:.1f} min, white at the target, blue faster, "
+             "orange slower)" if target else "each district filled by its mean response time (minutes)"),
+            ("within_target", "share within target (%)", ".0%", (0.0, 1.0), figures.SEQUENTIAL, None,
+             "each district filled by the share of its incidents reached within their target (0 to 100%; "
+             "brighter is better)")):
+        values = dist[dist["config_id"].isin(shown)].pivot_table(
+            index="group", columns="label", values=col, aggfunc="mean", sort=False)
+        values = values[[c.labels[k] for k in shown if c.labels[k] in values.columns]]
+        fig = figures.district_map(c.scenario, values, f"Districts by {name}", name, fmt, span=span,
+                                   scale=scale, mid=mid, places=places)
+        if fig is None:
+            s.add(note("The scenario has no district boundaries to draw."))
+            return
+        s.add(box.embed(fig, what + (" for the baseline (left) and the best configuration"
+                                     if len(shown) > 1 else "") + _per_run(c)
+                        + "; squares are stations, crosses hospitals."))
+    if len(shown) > 1:
+        wide = dist[dist["config_id"].isin(shown)].pivot_table(index="group", columns="config_id",
+                                                                values="mean", aggfunc="mean")
+        diff = (wide[shown[1]] - wide[shown[0]]).rename(f"{c.labels[shown[1]]} minus {c.labels[shown[0]]}")
+        top = float(np.nanmax(np.abs(diff.to_numpy(float)))) if diff.notna().any() else 0.0
+        top = max(top, 0.05)
+        fig = figures.district_map(c.scenario, diff, "Difference in mean response by district",
+                                   "difference (min)", "+.2f", span=(-top, top), scale=figures.BLUE_ORANGE,
+                                   mid=0.0, places=places)
+        s.add(box.embed(fig, "each district filled by the best configuration's mean response minus the "
+                             "baseline's (minutes; the colour scale is centred on zero and symmetric: blue "
+                             "is faster than the baseline, orange slower)" + _per_run(c) + "."))
+
+
+def mean_target(c: Collection) -> float | None:
+    """The mean response target of the measured incidents (minutes), from the digests; None if unknown."""
+    values = [d.target_mean for d in c.digests if d.target_mean is not None and np.isfinite(d.target_mean)]
+    return float(np.mean(values)) if values else None
+
+
 def _equity_table(c: Collection, dist: pd.DataFrame) -> str:
-    cols = {"worst_district_mean_response_min": "worst district mean (min)",
-            "district_spread_min": "worst - best (min)", "district_gini": "Gini of district means"}
+    """Worst district two ways: of the means over runs (as the district table), and of per-run worsts."""
+    cols = {"worst_district_mean_response_min": "mean of each run's worst district (min)",
+            "district_spread_min": "mean of each run's worst - best (min)",
+            "district_gini": "Gini of district means"}
     have = [k for k in cols if k in c.summary]
     if not have:
         return note("These runs were summarised without the equity metrics.")
     t = c.summary.groupby("config_id", sort=False)[have].mean().reset_index()
-    worst = dist.loc[dist.groupby("config_id")["mean"].idxmax()].set_index("config_id")["group"].to_dict() \
-        if len(dist) else {}
-    t.insert(1, "worst district", [worst.get(k, "–") for k in t["config_id"]])
+    reached = dist.dropna(subset=["mean"])
+    worst = reached.loc[reached.groupby("config_id")["mean"].idxmax()].set_index("config_id") \
+        if len(reached) else pd.DataFrame(columns=["group", "mean"])
+    best = reached.groupby("config_id")["mean"].min() if len(reached) else pd.Series(dtype=float)
+    t.insert(1, "worst district", [worst["group"].get(k, "–") for k in t["config_id"]])
+    t.insert(2, "its mean response (min)", [worst["mean"].get(k, np.nan) for k in t["config_id"]])
+    t.insert(3, "worst - best district (min)", [worst["mean"].get(k, np.nan) - best.get(k, np.nan)
+                                                 for k in t["config_id"]])
     t.insert(0, "configuration", t.pop("config_id").map(c.labels))
     return table(t.rename(columns=cols), text_columns=["configuration", "worst district"],
                  swatches=c.colour_map, swatch_column="configuration",
-                 formats={cols["district_gini"]: lambda v: fmt_value(v, 3)})
+                 formats={cols["district_gini"]: lambda v: fmt_value(v, 3)}) + para(
+        "Worst district: the district with the highest mean response in the district table above (its "
+        "mean over the runs" + (" of each configuration" if c.kind == "sweep" else "") + " in which it "
+        "had a reached incident), with that figure and its gap to the best district. The mean of each "
+        "run's worst district takes, in every run, the district that was slowest in that run (not always "
+        "the same one) and averages those maxima over all runs; the two differ when the slowest district "
+        "changes from run to run or has no incident in some. Gini: of the districts' mean responses "
+        "within each run, averaged over runs.")
 
 
 # -- call handling -----------------------------------------------------------------------------
 def calls(c: Collection, focus: list[str], box: FigureBox) -> Section:
-    """Are calls answered and dispatched quickly? Delays of call handling."""
-    s = Section("calls", "Call handling", "How long do calls wait for a call-taker, and how long until a "
-                "unit is sent?")
-    delays = c.by_config("delays", ["delay"], ["n", "mean", "median", "p90"])
+    """Are calls answered and dispatched quickly? Delays of call handling, and waits for a free unit."""
+    s = Section("calls", "Call handling", "How long do calls wait for a call-taker, how long does "
+                "processing take, and how long do processed calls wait for a free unit?")
+    delays = c.by_config("delays", ["delay"], ["n", "mean", "median", "p90", "waited"])
     if not len(delays):
         s.add(note(_MISSING.format(what="incidents")))
         return s
-    delays["delay"] = delays["delay"].str.replace("_", " ")
+    waited = delays[delays["delay"] == "wait_for_free_unit"].set_index("config_id")
+    delays["delay"] = delays["delay"].map(lambda k: _DELAY_NAMES.get(k, k.replace("_", " ")))
     s.add(table(_cells(delays, ["delay"], focus,
                        lambda r: f"{fmt_value(r['mean'])} / {fmt_value(r['p90'])}", c),
                 text_columns=["delay"]))
-    s.add(para("Each cell: mean / 90th percentile (minutes)" + _per_run(c) + ". Answer to dispatch "
-               "includes call processing and any wait for a free unit; abandoned calls have no answer "
-               "and are counted under outcomes."))
+    text = ("Each cell: mean / 90th percentile (minutes)" + _per_run(c) + ". Answer to dispatch is call "
+            "processing plus the wait for a free unit: from the moment a call is processed until the first "
+            "unit is sent (zero unless no suitable unit was free, so the incident queued); abandoned calls "
+            "have no answer and are counted under outcomes.")
+    if len(waited):
+        share = {c.labels[k]: r["waited"] / r["n"] for k, r in waited.iterrows() if k in focus and r["n"]}
+        text += " Incidents that waited for a free unit: " + "; ".join(
+            f"{label} {fmt_pct(v)}" for label, v in share.items()) + "."
+    s.add(para(text))
     return s
 
 
@@ -183,16 +302,18 @@ def units(c: Collection, focus: list[str], box: FigureBox, outages: pd.DataFrame
 
     ``outages`` (from :func:`outage_effects`) are shaded on the time series.
     """
-    s = Section("units", "Unit utilisation", "How busy is each type of unit, and when?")
+    s = Section("units", "Unit utilisation", "How busy is each type of unit, and when? Which station and "
+                "which units carry the most load?")
     util = c.by_config("util", ["t_min", "unit_kind"], ["utilization"])
     shown = list(c.configs["config_id"]) if len(c.configs) <= 12 else focus
     util = util[util["config_id"].isin(shown)]
     if len(util):
         start = c.digests[0].meta.get("start")
-        fig = figures.utilisation(util, start=start, group="label" if len(shown) > 1 else None)
+        fig = figures.utilisation(util, start=start, group="label" if len(shown) > 1 else None,
+                                  bin_min=c.bin_min)
         shaded = shade_outages(fig, outages, start, c.digests[0].window)
         s.add(box.embed(fig, "the share of each unit type's fleet busy on an assignment (dispatch to free "
-                             "again), per time bin" + _per_run(c)
+                             f"again), per {figures.bin_text(c.bin_min) or 'time'} bin" + _per_run(c)
                         + ("; the menu at the top right picks the configuration" if len(shown) > 1 else "")
                         + shaded + "."))
     else:
@@ -205,7 +326,63 @@ def units(c: Collection, focus: list[str], box: FigureBox, outages: pd.DataFrame
         s.add(heading("Mean utilisation over the measured period"))
         s.add(table(t, text_columns=["configuration"], swatches=c.colour_map, swatch_column="configuration",
                     formats={k.removeprefix("utilization_"): fmt_pct for k in kinds}))
+    s.add(_station_load(c, focus))
+    s.add(_unit_load(c, focus))
     return s
+
+
+def _station_load(c: Collection, focus: list[str]) -> str:
+    """Which station is overloaded? Utilisation per station and unit kind, busiest station first."""
+    load = c.by_config("station_load", ["station", "kind"], ["units", "utilization", "n_assignments"])
+    if not len(load):
+        return note(_MISSING.format(what="units"))
+    parts = [heading("Load by station")]
+    days = (c.digests[0].window[1] - c.digests[0].window[0]) / 1440.0 if c.digests else np.nan
+    for cid in focus[:2]:
+        part = load[load["config_id"] == cid]
+        if not len(part):
+            continue
+        wide = part.pivot_table(index="station", columns="kind", values="utilization", aggfunc="mean")
+        kinds = [k for k in wide.columns if k != "all"]
+        every = part[part["kind"] == "all"].set_index("station")
+        t = pd.DataFrame({"station": wide.index, "units": every["units"].reindex(wide.index).to_numpy(),
+                          "assignments per day": every["n_assignments"].reindex(wide.index).to_numpy() / days,
+                          "all units": wide["all"].to_numpy()})
+        for k in kinds:
+            t[k] = wide[k].to_numpy()
+        t = t.sort_values("all units", ascending=False, kind="stable")
+        if len(focus) > 1:
+            parts.append(para(f"{c.labels[cid]}:"))
+        parts.append(table(t, text_columns=["station"], formats={
+            "units": fmt_count, **{k: fmt_pct for k in ["all units", *kinds]}}))
+    parts.append(para("Utilisation (%): the station's units' busy time (dispatch to free again) over the "
+                      "measured period, divided by its number of units times the period; per unit type in "
+                      "the columns on the right (– where the station has none), busiest station first"
+                      + _per_run(c) + ("; the baseline and the best configuration" if len(focus) > 1 else "")
+                      + "."))
+    return "".join(parts)
+
+
+def _unit_load(c: Collection, focus: list[str], top: int = 10) -> str:
+    """The busiest units of the baseline (and the best configuration)."""
+    load = c.by_config("unit_load", ["unit_id", "station", "kind"], ["utilization", "n_assignments"])
+    if not len(load):
+        return ""
+    rows = load[load["config_id"].isin(focus[:2])]
+    rows = rows.sort_values(["utilization", "unit_id"], ascending=[False, True], kind="stable")
+    parts = [heading(f"Busiest units (top {top})")]
+    for cid in focus[:2]:
+        part = rows[rows["config_id"] == cid].head(top)
+        if not len(part):
+            continue
+        t = part[["unit_id", "station", "kind", "n_assignments", "utilization"]].rename(
+            columns={"unit_id": "unit", "kind": "type", "n_assignments": "assignments",
+                     "utilization": "utilisation"})
+        if len(focus) > 1:
+            parts.append(para(f"{c.labels[cid]}:"))
+        parts.append(table(t, text_columns=["unit", "station", "type"],
+                           formats={"assignments": fmt_count, "utilisation": fmt_pct}))
+    return "".join(parts)
 
 
 # -- hospitals -------------------------------------------------------------------------------------
@@ -227,9 +404,11 @@ def hospitals(c: Collection, focus: list[str], box: FigureBox,
     capacity = {str(k): v.get("capacity") for k, v in (c.scenario.get("hospitals") or {}).items()
                 if isinstance(v, dict) and isinstance(v.get("capacity"), int | float)}
     start = c.digests[0].meta.get("start")
-    fig = figures.hospital_occupancy(series, capacity, start=start, group="label" if len(focus) > 1 else None)
+    fig = figures.hospital_occupancy(series, capacity, start=start, group="label" if len(focus) > 1 else None,
+                                     bin_min=c.bin_min)
     shaded = shade_outages(fig, outages, start, c.digests[0].window)
-    s.add(box.embed(fig, "the mean number of ambulances handing patients over at each hospital per time bin "
+    s.add(box.embed(fig, "the mean number of ambulances handing patients over at each hospital per "
+                         f"{figures.bin_text(c.bin_min) or 'time'} bin "
                          "(dotted lines: the number of bays)" + _per_run(c) + shaded + "."))
     summ = c.by_config("hospitals", ["hospital"], ["per_day", "mean_wait_min", "p90_wait_min",
                                                    "peak_in_handover"])

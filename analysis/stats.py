@@ -406,3 +406,48 @@ def _summary_of(store: Any, baseline: str | None) -> tuple[pd.DataFrame, dict[st
     if baseline not in set(summary["config_id"]):
         raise KeyError(f"baseline {baseline!r} is not a configuration of this sweep")
     return summary, labels, baseline
+
+
+def head_to_head(summary: pd.DataFrame, metric: str, configs: Sequence[str], by: str = "config_id",
+                 level: float = 0.95, keys: list[str] | None = None) -> pd.DataFrame:
+    """Paired differences between every two of ``configs`` (the leaders), Holm-adjusted over the pairs.
+
+    Pairs are taken in the order of ``configs`` (normally best mean first):
+    row (a, b) holds ``mean(a - b)`` over the replications both ran, so a
+    negative difference of a time (a positive one of a share) says that
+    ``a`` is better.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per run.
+    metric : str
+        Column compared.
+    configs : sequence of str
+        Values of ``by`` to compare, in order.
+    by : str
+        Column naming the configuration.
+    level : float
+        Confidence level.
+    keys : list of str, optional
+        Columns that match replications (default :func:`pair_keys`).
+
+    Returns
+    -------
+    DataFrame
+        One row per pair: config_a, config_b, n_pairs, diff, diff_lo,
+        diff_hi, p_value and p_holm (Holm over the k(k-1)/2 pairs).
+    """
+    keys = keys if keys is not None else pair_keys(summary)
+    rows = []
+    for i, a in enumerate(configs):
+        for b in configs[i + 1:]:
+            base = summary[summary[by] == b]
+            base = base.drop_duplicates(keys)[[*keys, metric]] if keys else base[[metric]]
+            r = _pair(summary[summary[by] == a], base, keys, metric, level)
+            rows.append({"config_a": a, "config_b": b, **{k: r[k] for k in ("n_pairs", "diff", "diff_lo",
+                                                                          "diff_hi", "p_value")}})
+    out = pd.DataFrame(rows, columns=["config_a", "config_b", "n_pairs", "diff", "diff_lo", "diff_hi",
+                                      "p_value"])
+    out["p_holm"] = holm(out["p_value"].to_numpy(float)) if len(out) else []
+    return out

@@ -389,3 +389,73 @@ def _mean(values: np.ndarray) -> float:
     """Mean of the finite values (NaN when there are none)."""
     ok = values[np.isfinite(values)]
     return float(ok.mean()) if len(ok) else np.nan
+
+
+# -- hour-of-day and weekday profiles -----------------------------------------------------------
+#: Names of the weekdays (Monday first), as in :func:`profiles`.
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def profiles(incidents: pd.DataFrame, start: str | None, start_min: float, end_min: float) -> pd.DataFrame:
+    """Demand and response by hour of day and by weekday, over the measured period.
+
+    Rates divide the incidents called in each clock hour (weekday) by the
+    hours (days) of the period that fall in it, so a partly covered hour or a
+    weekday seen twice is not over- or under-counted.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        The incidents table (``t_call_min``, ``response_min``; warm-up rows,
+        flagged by ``in_warmup``, and calls outside the period are dropped).
+    start : str, optional
+        ISO date-time of t = 0 (``run.json``'s ``start``); without it t = 0 is
+        taken as midnight and the weekday profile is left out.
+    start_min, end_min : float
+        The measured period.
+
+    Returns
+    -------
+    DataFrame
+        Columns profile (``"hour"`` or ``"weekday"``), key (0-23, or 0-6 from
+        Monday), exposure (hours, or days, of the period in it), incidents,
+        rate (incidents per hour, or per day), mean_response_min (NaN when
+        none was reached).
+    """
+    cols = ["profile", "key", "exposure", "incidents", "rate", "mean_response_min"]
+    if not end_min > start_min:
+        return pd.DataFrame(columns=cols)
+    t0 = pd.Timestamp(start) if start else pd.Timestamp("2000-01-03")  # a Monday midnight
+    df = incidents.loc[~incidents["in_warmup"]] if "in_warmup" in incidents else incidents
+    t = df["t_call_min"].to_numpy(float)
+    keep = (t >= start_min) & (t < end_min)
+    when = t0 + pd.to_timedelta(t[keep], unit="min")
+    response = df["response_min"].to_numpy(float)[keep]
+    edges = _clock_hours(t0, start_min, end_min)
+    stamps = t0 + pd.to_timedelta(edges[:-1], unit="min")
+    minutes = np.diff(edges)
+    frames = []
+    for name, key, size, span in (("hour", when.hour, 24, 60.0), ("weekday", when.day_of_week, 7, 1440.0)):
+        if name == "weekday" and not start:
+            continue
+        of_bin = (stamps.hour if name == "hour" else stamps.day_of_week).to_numpy()
+        exposure = np.bincount(of_bin, minutes, minlength=size) / span
+        keys = np.asarray(key, dtype=np.int64)
+        count = np.bincount(keys, minlength=size)
+        reached = ~np.isnan(response)
+        total = np.bincount(keys[reached], response[reached], minlength=size)
+        n_reached = np.bincount(keys[reached], minlength=size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frames.append(pd.DataFrame({
+                "profile": name, "key": np.arange(size), "exposure": exposure, "incidents": count,
+                "rate": np.where(exposure > 0, count / exposure, np.nan),
+                "mean_response_min": np.where(n_reached > 0, total / n_reached, np.nan)}))
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+def _clock_hours(t0: pd.Timestamp, start_min: float, end_min: float) -> np.ndarray:
+    """Edges (minutes from t0) cutting [start_min, end_min] at every clock hour."""
+    offset = (t0 - t0.floor("h")).total_seconds() / 60.0
+    first = np.ceil((start_min + offset) / 60.0) * 60.0 - offset
+    inner = np.arange(first, end_min, 60.0)
+    return np.unique(np.concatenate([[start_min], inner[inner > start_min], [end_min]]))

@@ -182,6 +182,7 @@ def _run(task: RunTask) -> dict[str, Any]:
     metrics = run_metrics(result.incidents, result.units)
     result.summary()
     tables = {name: getattr(result, name) for name in task.keep_tables}
+    tables.update(result.extra)  # the geography and components' tables (small; listed in run.json)
     out = {"status": "ok", "metrics": metrics, "scenario": result.meta["scenario"],
            "scenario_sha256": result.meta["scenario_sha256"], "policy": result.meta["policy"]["dispatch"]}
     if task.run_dir is not None:
