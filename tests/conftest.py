@@ -77,3 +77,22 @@ def rng() -> np.random.Generator:
 def city_dict() -> dict[str, Any]:
     """A fresh copy of the two-district unit-test city as a scenario dict."""
     return copy.deepcopy(_CITY)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _world_cache_in_a_temporary_directory(tmp_path_factory):
+    """Runs of the suite (and the CLI processes it starts) cache compiled Worlds in a fresh directory.
+
+    The user's own cache (``~/.cache/anjeon/worlds``) is neither read nor written by the tests.
+    """
+    import os
+
+    from sim.worldcache import ENV
+
+    before = os.environ.get(ENV)
+    os.environ[ENV] = str(tmp_path_factory.mktemp("world_cache"))
+    yield
+    if before is None:
+        os.environ.pop(ENV, None)
+    else:
+        os.environ[ENV] = before
