@@ -125,11 +125,16 @@ def summarize(incidents: pd.DataFrame, units: pd.DataFrame) -> dict[str, Any]:
     -------
     dict
         ``incidents`` (measured count), ``status`` counts, ``response`` (overall
-        mean / median / p90 / within_target), ``by_priority`` rows, and
-        ``utilization`` per unit kind.
+        mean / median / p90 / within_target), ``by_priority`` rows (with the
+        least and greatest ``target_min`` of the priority's incidents: targets
+        are set per incident type and priority), and ``utilization`` per unit kind.
     """
     overall = response_stats(incidents, by=None).iloc[0].to_dict()
     by_priority = response_stats(incidents, by="priority")
+    targets = measured(incidents).groupby("priority", observed=True)["target_min"].agg(["min", "max"])
+    if len(by_priority):
+        by_priority["target_min_low"] = by_priority["priority"].map(targets["min"])
+        by_priority["target_min_high"] = by_priority["priority"].map(targets["max"])
     return {
         "incidents": len(measured(incidents)),
         "status": status_counts(incidents),

@@ -299,11 +299,11 @@ def print_summary(meta: dict[str, Any], out: Path | None = None) -> None:
     console.print(f"incidents {s['incidents']}: resolved {st['resolved']}, unserved {st['unserved']}, "
                   f"abandoned {st['abandoned']}, open at end {st['open_at_end']}")
     table = Table(title="response time (minutes, call to first arrival)", title_justify="left")
-    for col in ("priority", "n", "mean", "median", "p90", "within target"):
+    for col in ("priority", "n", "mean", "median", "p90", "target", "within target"):
         table.add_column(col, justify="right")
     for row in [*s["by_priority"], {"priority": "all", **s["response"]}]:
         table.add_row(str(row["priority"]), str(row["n"]), _num(row["mean"]), _num(row["median"]),
-                      _num(row["p90"]), _pct(row["within_target"]))
+                      _num(row["p90"]), _target(row), _pct(row["within_target"]))
     console.print(table)
     util = Table(title="unit utilisation (share of the measured time busy)", title_justify="left")
     util.add_column("unit kind")
@@ -313,6 +313,14 @@ def print_summary(meta: dict[str, Any], out: Path | None = None) -> None:
     console.print(util)
     if out is not None:
         console.print(f"tables written to {_esc(str(out))}/")
+
+
+def _target(row: dict[str, Any]) -> str:
+    """The target of a summary row in minutes: one value, a range over incident types, or '-'."""
+    low, high = row.get("target_min_low"), row.get("target_min_high")
+    if low is None or high is None:
+        return "by type" if row.get("priority") == "all" else "-"
+    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
 
 
 def measured_window(meta: dict[str, Any]) -> str:
