@@ -15,8 +15,18 @@ Problem = tuple[str, str]
 MAX_UNITS = 100_000
 #: A station or hospital may lie this far outside its district's boundary (digitising slack), km.
 BOUNDARY_TOLERANCE_KM = 0.5
-#: Most generated incidents a run may expect (each costs about 1 kB of memory in a run).
-MAX_INCIDENTS = 10_000_000
+#: Most incidents one run may hold: each costs about BYTES_PER_INCIDENT of memory (its rows in the
+#: tables and the event log; measured ~1.65 kB on ansan), so this keeps a run within ~4 GB. The
+#: environment variable ANJEON_MAX_INCIDENTS overrides it (read by :func:`max_incidents`).
+MAX_INCIDENTS = 2_000_000
+BYTES_PER_INCIDENT = 2_000
+
+
+def max_incidents() -> int:
+    """The most incidents one run may hold: ``$ANJEON_MAX_INCIDENTS`` or :data:`MAX_INCIDENTS`."""
+    import os
+
+    return int(os.environ.get("ANJEON_MAX_INCIDENTS", MAX_INCIDENTS))
 #: Most hourly demand bins of a horizon (about 114 years).
 MAX_DEMAND_BINS = 1_000_000
 
@@ -207,10 +217,11 @@ def _size(s: Scenario) -> Problem | None:
                                 f"({MAX_DEMAND_BINS / 24 / 365.25:.0f} years) are supported")
     per_hr = expected_per_hr(s)
     expected = per_hr * horizon_h + _surge_excess(s, per_hr)
-    if not expected <= MAX_INCIDENTS:
+    limit = max_incidents()
+    if not expected <= limit:
         return "demand", (f"about {_count(expected)} incidents expected ({_count(per_hr * 24)} a day over "
-                          f"{s.time.horizon / 1440:g} d); at most {MAX_INCIDENTS:,} are supported "
-                          "(each takes about 1 kB of memory): lower the rates or time.horizon")
+                          f"{s.time.horizon / 1440:g} d, ~{_bytes(expected * BYTES_PER_INCIDENT)}); at most "
+                          f"{limit:,} are supported (ANJEON_MAX_INCIDENTS): lower the rates or time.horizon")
     return None
 
 
@@ -251,7 +262,7 @@ def _bytes(n: float) -> str:
         if n < 1000:
             return f"{n:.0f} {unit}"
         n /= 1000
-    return f"{n:,.0f} EB"
+    return f"{n:,.0f} EB" if n < 1000 else f"{n:.2g} EB"
 
 
 def _scripted(s: Scenario) -> Problem | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,11 +21,8 @@ from sim.errors import InputError
 
 #: Modules that add sub-commands: each has ``register(subparsers)``.
 PLUGINS = ("experiments.cli", "analysis.cli")
-#: Incidents one run may hold. Each costs about BYTES_PER_INCIDENT of memory (its rows in the
-#: tables and the event log; a year of ansan peaks at ~381 MB, see docs/architecture.md), so the
-#: default keeps a run within ~4 GB. ANJEON_MAX_INCIDENTS overrides it.
-MAX_RUN_INCIDENTS = 2_000_000
-BYTES_PER_INCIDENT = 2_000
+#: Incidents one run may hold and their memory: one rule with the scenario check
+#: (scenarios/references.py: MAX_INCIDENTS, BYTES_PER_INCIDENT, $ANJEON_MAX_INCIDENTS).
 #: Files that mark a sweep directory (experiments/store.py); a run never writes into one.
 SWEEP_FILES = ("summary.parquet", "manifest.jsonl", "plan.json")
 
@@ -220,8 +216,9 @@ def check_run_size(scenario: Any, days: float | None, until: float | None) -> No
         Naming ``--days`` (or the scenario's ``time.horizon``), with the estimate and the most days that fit.
     """
     import scenarios
+    from scenarios.references import BYTES_PER_INCIDENT, max_incidents
 
-    limit = int(os.environ.get("ANJEON_MAX_INCIDENTS", MAX_RUN_INCIDENTS))
+    limit = max_incidents()
     horizon = days * 1440.0 if days is not None else float(scenario.time.horizon)
     span = min(until, horizon) if until is not None else horizon
     per_day = incidents_per_day(scenario)

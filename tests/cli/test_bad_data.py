@@ -76,7 +76,7 @@ CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "infinite_rate": (TINY_YAML.replace("{medical: 1.5}", "{medical: .inf}"),
                       "demand.rates_per_hr.city.medical", ("finite number",)),
     "absurd_rate": (TINY_YAML.replace("{medical: 1.5}", "{medical: 1e300}"), "demand",
-                    ("incidents expected", "a day over 1 d", "at most 10,000,000")),
+                    ("incidents expected", "a day over 1 d", "at most 2,000,000")),
     "billion_day_horizon": (TINY_YAML.replace("horizon: 1 d", "horizon: 1000000000 d"), "time.horizon",
                             ("24,000,000,000 hourly demand bins", "at most 1,000,000")),
     "station_outside_its_district": (PLANE_YAML.replace("location: [1, 1]", "location: [6, 1]"),

@@ -15,6 +15,7 @@ import yaml
 import sim.cli
 from experiments.spec import spec_from_dict
 from experiments.sweep import MAX_CONFIGURATIONS, MAX_RUNS, count_configurations
+from scenarios.references import max_incidents
 
 BIG_GRID = {"name": "huge", "scenarios": ["ansan"], "replications": 2, "horizon": "2 d",
             "factors": {"scale": {"path": "demand.scale", "levels": [1 + i / 10_000 for i in range(1000)]},
@@ -33,7 +34,7 @@ def test_days_too_many_for_memory(days, incidents, tmp_path, capsys):
     line = captured.err.strip()
     assert captured.err.count("\n") == 1 and line.startswith("anjeon: error: --days: "), line
     assert f"about {incidents} incidents" in line and "GB of memory" in line, line
-    assert f"at most {sim.cli.MAX_RUN_INCIDENTS:,}" in line and "14,815 days" in line, line
+    assert f"at most {max_incidents():,}" in line and "14,815 days" in line, line
     assert not out.exists()
 
 
@@ -44,8 +45,9 @@ def test_a_scenario_horizon_too_long_names_the_field(tmp_path, tiny_text, capsys
     for argv in (["run", str(path), "--out", str(tmp_path / "o")], ["scenario", "check", str(path)]):
         assert sim.cli.main(argv) == 2
         err = capsys.readouterr().err
-        assert err.startswith(f"anjeon: error: {path}: time.horizon: ") and err.count("\n") == 1, err
-        assert "about 3,600,000 incidents" in err, err
+        # refused while loading (the scenario check's rule, shared with --days): it names the demand
+        assert err.startswith(f"anjeon: error: {path}: demand: ") and err.count("\n") == 1, err
+        assert "about 3,600,000 incidents" in err and "time.horizon" in err, err
     assert not (tmp_path / "o").exists()
 
 

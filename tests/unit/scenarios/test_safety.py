@@ -144,7 +144,7 @@ def test_a_demand_that_cannot_fit_is_refused_with_an_estimate(city_dict):
     city_dict["demand"]["surges"] = [{"start": 0, "end": "30000 d", "multiplier": 4}]
     with pytest.raises(InputError, match=r"about 13,000,000 incidents expected \(100 a day") as info:
         scenarios.from_dict(city_dict)
-    assert "at most 10,000,000" in info.value.message
+    assert "at most 2,000,000" in info.value.message
 
 
 def test_a_horizon_that_cannot_fit_is_refused_with_an_estimate(city_dict):
