@@ -228,7 +228,9 @@ def warm_up(scenario: Any, world: Any) -> dict[str, float]:
     """
     import sim
     from analysis.metrics import run_metrics
+    from sim.kernels import warm
 
+    warm()  # every kernel, also those this scenario's run does not call
     result = sim.run(scenario, policy="nearest", params={}, world=world,
                      until=min(world.warmup_min + 1440.0, world.horizon_min), log_events=False)
     return run_metrics(result.incidents, result.units)

@@ -112,3 +112,17 @@ def test_invariants(case):
 def test_wrapper_rejects_bad_input(group, value, k, match):
     with pytest.raises(ValueError, match=match):
         select_k(np.asarray(group), np.asarray(value), k)
+
+
+def test_warm_compiles_every_kernel_the_engine_calls():
+    """sim.kernels.warm leaves a compiled signature in each kernel (both travel-row dtypes for choice)."""
+    from sim.kernels import geometry, sampling, select, warm
+
+    warm()
+    kernels = (select._select_k_kernel, select._choose_kernel, sampling._categorical_kernel,
+               geometry._points_in_polygon_kernel)
+    if not hasattr(select._choose_kernel, "signatures"):
+        pytest.skip("numba's JIT is disabled: nothing to compile")
+    assert all(k.signatures for k in kernels)
+    rows_types = {str(sig[5]) for sig in select._choose_kernel.signatures}
+    assert {"array(float32, 2d, C)", "array(float64, 2d, C)"} <= rows_types
