@@ -8,14 +8,17 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import ValidationError
 
 from scenarios.safeyaml import UnsafeYAML, load_text
-from scenarios.schema import Scenario
 from sim.errors import InputError
+
+if TYPE_CHECKING:  # the schema (pydantic) is imported where a scenario is built: listing files stays light
+    from pydantic import ValidationError
+
+    from scenarios.schema import Scenario
 
 _LIBRARY = "scenarios.library"
 
@@ -137,8 +140,8 @@ def from_dict(
         raise InputError(f"expected a dict, got {type(data).__name__}", source=source)
     context = {"base_dir": str(base_dir) if base_dir is not None else "."}
     try:
-        scenario = Scenario.model_validate(data, context=context)
-    except ValidationError as exc:
+        scenario = _schema().model_validate(data, context=context)
+    except _validation_error_type() as exc:
         raise validation_error(exc, data, source) from None
     object.__setattr__(scenario, "__anjeon_source__", source)
     return scenario
@@ -257,3 +260,17 @@ def scenario_hash(scenario: Scenario) -> str:
     doc = scenario.model_dump(mode="json", by_alias=True)
     text = json.dumps(doc, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _schema() -> type[Scenario]:
+    """The Scenario model (imported on first use)."""
+    from scenarios.schema import Scenario
+
+    return Scenario
+
+
+def _validation_error_type() -> type[ValidationError]:
+    """Pydantic's ValidationError (imported on first use)."""
+    from pydantic import ValidationError
+
+    return ValidationError

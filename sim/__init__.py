@@ -4,15 +4,20 @@ Names are imported on first use (PEP 562), so that ``import sim.errors`` and
 the ``anjeon`` command's argument parsing stay light.
 """
 
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import Any
 
 from sim.errors import InputError
 
-try:
-    __version__ = metadata.version("anjeon")
-except metadata.PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+unknown"
+
+def _version() -> str:
+    """The installed package's version (importlib.metadata costs ~30 ms: read on first use)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("anjeon")
+    except metadata.PackageNotFoundError:  # running from a source tree without installing
+        return "0.0.0+unknown"
 
 #: name -> (module, attribute); ``compile`` is the architecture's name for compile_world.
 _LAZY = {
@@ -26,6 +31,10 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     """Import the public names on first use."""
+    if name == "__version__":
+        value = _version()
+        globals()[name] = value
+        return value
     if name not in _LAZY:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
     module, attr = _LAZY[name]
