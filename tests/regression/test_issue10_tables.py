@@ -63,3 +63,20 @@ def test_tables_identical_to_before_issue_10(scenario: str, policy: str, seed: i
 if __name__ == "__main__":  # regenerate: only on purpose
     REFERENCE.write_text(json.dumps({f"{s}/{p}/{seed}": table_hashes(s, p, seed) for s, p, seed in CASES},
                                     indent=1, sort_keys=True) + "\n")
+
+
+#: The examples (two_towns, ring_city), seeds 1-3, both policies, written by the engine at commit
+#: 1045be5 (before issues #10 and #15) into issue10_examples.json with the same column_hash.
+EXAMPLES = Path(__file__).resolve().parents[2] / "scenarios" / "examples"
+EXAMPLE_CASES = [(name, policy, seed) for name in ("two_towns", "ring_city")
+                 for policy in ("nearest", "district_first") for seed in (1, 2, 3)]
+
+
+@pytest.mark.parametrize(("name", "policy", "seed"), EXAMPLE_CASES)
+def test_example_tables_identical_to_before(name: str, policy: str, seed: int) -> None:
+    reference = json.loads(REFERENCE.with_name("issue10_examples.json").read_text())[f"{name}/{policy}/{seed}"]
+    result = sim.run(EXAMPLES / f"{name}.yaml", policy=policy, seed=seed)
+    for table, columns in reference.items():
+        frame = getattr(result, table)
+        changed = sorted(c for c, h in columns.items() if c not in frame or column_hash(frame[c]) != h)
+        assert not changed, f"{name}/{policy}/seed {seed}: {table} columns changed: {changed}"
