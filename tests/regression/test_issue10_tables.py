@@ -74,7 +74,8 @@ EXAMPLE_CASES = [(name, policy, seed) for name in ("two_towns", "ring_city")
 
 @pytest.mark.parametrize(("name", "policy", "seed"), EXAMPLE_CASES)
 def test_example_tables_identical_to_before(name: str, policy: str, seed: int) -> None:
-    reference = json.loads(REFERENCE.with_name("issue10_examples.json").read_text())[f"{name}/{policy}/{seed}"]
+    stored = json.loads(REFERENCE.with_name("issue10_examples.json").read_text())
+    reference = stored[f"{name}/{policy}/{seed}"]
     result = sim.run(EXAMPLES / f"{name}.yaml", policy=policy, seed=seed)
     for table, columns in reference.items():
         frame = getattr(result, table)
