@@ -89,7 +89,7 @@ class DispatchCentre(mesa.Agent):
     def _choose(self, i: int, c: int, k: int) -> list[int]:
         """Units to send to ``i`` for capability ``c`` (up to ``k``), best first."""
         fleet, book = self.fleet, self.book
-        moving = fleet.refresh_returning() if fleet.moving else ()
+        moving = fleet.refresh_moving(c) if fleet.moving else ()
         if self.preference is not None:
             rows = self._rows_for(moving)
             if rows is not None:

@@ -130,6 +130,7 @@ class Simulation(mesa.Model):
     def forget_routes(self) -> None:
         """Drop answers cached from the roads as they were (after a road change). Mutates the model."""
         self._nearest_hospital.clear()
+        self.fleet.forget_positions()
 
     def nearest_hospital(self, loc: int) -> int:
         """Index of the hospital with the shortest trip from ``loc``."""

@@ -118,6 +118,10 @@ class Fleet:
         self.off_duty: list[str | None] = [None] * n
         self.caps = [np.flatnonzero(row).tolist() for row in w.unit_caps]
         self.cap_units = [np.flatnonzero(w.unit_caps[:, c]) for c in range(w.unit_caps.shape[1])]
+        self._has_cap = w.unit_caps.tolist()  # [unit][capability]: scalar reads in refresh_moving
+        # moving units' positions as last asked, and the elapsed minutes up to which they hold
+        self._where = self.home.tolist()
+        self._until = [-math.inf] * n
         self.exists = w.unit_caps.any(axis=0).tolist()
         self.free_count = w.unit_caps.sum(axis=0).tolist()
         self.units = [Unit(model, u) for u in range(n)]
@@ -138,6 +142,7 @@ class Fleet:
         self.move_from[u] = int(here)
         self.move_to[u] = int(dest)
         self.move_t0[u] = now
+        self._until[u] = -math.inf  # a new trip: its position is asked afresh
         self.moving.add(u)
 
     def position_now(self, u: int) -> int:
@@ -145,17 +150,33 @@ class Fleet:
         elapsed = (self.model.env.now - self.move_t0[u]) * self._speed[u]
         return self.model.travel.position(self.move_from[u], self.move_to[u], elapsed)
 
-    def refresh_returning(self) -> list[int]:
-        """Move each moving unit's ``loc`` to where it is now; return their locations.
+    def refresh_moving(self, c: int) -> list[int]:
+        """Bring the ``loc`` of each moving unit with capability ``c`` up to now; return their locations.
 
-        Runs at every dispatch decision while units are on the move: the trips
-        go to the travel model in one call (see benchmarks/city_scale.py).
+        Runs at every dispatch decision while units are on the move, for the
+        capability being filled (the others are placed when they are sent,
+        :meth:`stop`). A unit's position changes only when it reaches the next
+        node of its route, so it is asked of the travel model again only once
+        its elapsed time passes the bound kept with it: the cost per decision
+        no longer grows with the number of units on the move (see
+        benchmarks/city_scale.py).
         """
+        has, until, where = self._has_cap, self._until, self._where
         now, t0, speed = self.model.env.now, self.move_t0, self._speed
-        start, end, units = self.move_from, self.move_to, list(self.moving)
-        locs = self.model.travel.positions([(start[u], end[u], (now - t0[u]) * speed[u]) for u in units])
-        self.loc[units] = locs
-        return locs
+        units = [u for u in self.moving if has[u][c]]
+        due = [u for u in units if (now - t0[u]) * speed[u] >= until[u]]
+        if due:
+            start, end = self.move_from, self.move_to
+            found = self.model.travel.positions_until([(start[u], end[u], (now - t0[u]) * speed[u])
+                                                       for u in due])
+            for u, (here, bound) in zip(due, found, strict=True):
+                where[u], until[u] = here, bound
+            self.loc[due] = [here for here, _ in found]
+        return [where[u] for u in units]
+
+    def forget_positions(self) -> None:
+        """Ask every moving unit's position afresh (after a road change: routes differ). Mutates the fleet."""
+        self._until = [-math.inf] * len(self._until)
 
     def stop(self, u: int) -> None:
         """Cut moving unit ``u``'s trip short where it is now. Mutates the fleet."""

@@ -67,7 +67,7 @@ class RoadGeo:
         always present; ``row_of[loc] < 0`` elsewhere for locations not asked for.
         """
         roads = self._roads
-        if len(locs) == 0:
+        if len(locs) == 0 or roads.complete:  # every row is there
             return roads.row_index, roads.rows
         locs = np.asarray(locs, dtype=np.int64)
         for loc in locs[roads.row_index[locs] < 0].tolist():  # in order, as asked (cache state matters)
@@ -80,9 +80,9 @@ class RoadGeo:
         """Where a unit is ``elapsed_min`` (at speed factor 1) into the trip a -> b."""
         return self._roads.position(a, b, elapsed_min)
 
-    def positions(self, trips: list[tuple[int, int, float]]) -> list[int]:
-        """:meth:`position` of each ``(a, b, elapsed_min)``, in order."""
-        return self._roads.positions(trips)
+    def positions_until(self, trips: list[tuple[int, int, float]]) -> list[tuple[int, float]]:
+        """:meth:`position` of each ``(a, b, elapsed_min)`` and the elapsed minutes until it changes."""
+        return self._roads.positions_until(trips)
 
     def path(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Nodes of the fastest route a -> b and the minutes at which each is reached."""
@@ -262,9 +262,9 @@ class PlaneGeo:
         dist = abs(xa - xb) + abs(ya - yb) if self.manhattan else math.hypot(xa - xb, ya - yb)
         return dist * self.min_per_km
 
-    def positions(self, trips: list[tuple[int, int, float]]) -> list[int]:
-        """:meth:`position` of each ``(a, b, elapsed_min)``, in order."""
-        return [self.position(a, b, elapsed) for a, b, elapsed in trips]
+    def positions_until(self, trips: list[tuple[int, int, float]]) -> list[tuple[int, float]]:
+        """:meth:`position` of each trip; each new point is asked again next time (until -inf)."""
+        return [(self.position(a, b, elapsed), -math.inf) for a, b, elapsed in trips]
 
     def position(self, a: int, b: int, elapsed_min: float) -> int:
         """A new point on the segment a -> b, ``elapsed_min`` into the trip."""
@@ -340,9 +340,13 @@ class MatrixGeo:
         """The matrix itself: row i holds the times from place i."""
         return self._row_of, self.matrix
 
-    def positions(self, trips: list[tuple[int, int, float]]) -> list[int]:
-        """:meth:`position` of each ``(a, b, elapsed_min)``, in order."""
-        return [self.position(a, b, elapsed) for a, b, elapsed in trips]
+    def positions_until(self, trips: list[tuple[int, int, float]]) -> list[tuple[int, float]]:
+        """:meth:`position` of each trip and the elapsed minutes until it changes (half the trip)."""
+        out = []
+        for a, b, elapsed in trips:
+            half = 0.5 * self._rows[a][b]
+            out.append((a, half) if elapsed < half else (b, math.inf))
+        return out
 
     def position(self, a: int, b: int, elapsed_min: float) -> int:  # noqa: D102
         return a if elapsed_min < 0.5 * self.matrix[a, b] else b

@@ -22,6 +22,11 @@ from sim.kernels import points_in_polygon
 
 #: Upper bound on the memory of cached shortest-path rows.
 ROW_CACHE_BYTES = 256 * 2**20
+#: Networks up to this many nodes get every shortest-path row when the World is compiled
+#: (float32 times and int32 predecessors: 8 bytes a pair, 128 MB at 4,000 nodes). A run then
+#: never computes a row, and travel times and routes do not depend on which rows earlier
+#: dispatches happened to compute (see benchmarks/city_scale.py).
+PRECOMPUTE_NODES = 4000
 #: Routes kept for :meth:`RoadNetwork.position` (emptied when full): a unit on its way home is
 #: asked where it is at every dispatch decision during its trip.
 ROUTE_CACHE_SIZE = 4096
@@ -72,11 +77,28 @@ class RoadNetwork:
     def prepare(self, origins: Sequence[int]) -> None:
         """Compute and cache the rows of ``origins`` in one csgraph call. Mutates the cache."""
         self.prepared = np.union1d(self.prepared, np.asarray(origins, dtype=np.int64))
+        self._compute(origins)
+
+    def _compute(self, origins) -> None:
         todo = np.unique([o for o in origins if self._row_of[o] < 0])
         if todo.size:
             dist, pred = dijkstra(self.graph, directed=True, indices=todo, return_predecessors=True)
             for node, d, p in zip(todo, dist, pred, strict=True):
                 self._store(int(node), d, p)
+
+    def prepare_all(self) -> None:
+        """Compute the rows of every node (one csgraph call per block of origins). Mutates the cache.
+
+        :attr:`prepared` keeps naming the stations and hospitals only.
+        """
+        block = max(1, (64 * 2**20) // max(1, 16 * self.n_nodes))  # bounds csgraph's float64 output
+        for start in range(0, self.n_nodes, block):
+            self._compute(range(start, min(start + block, self.n_nodes)))
+
+    @property
+    def complete(self) -> bool:
+        """Whether every node's row is cached (then no run computes one)."""
+        return self._n_rows == self.n_nodes
 
     def row(self, origin: int) -> tuple[np.ndarray, np.ndarray]:
         """Times (float32, minutes, ``inf`` if unreachable) and predecessors from ``origin``."""
@@ -164,6 +186,12 @@ class RoadNetwork:
         which row :meth:`path` reads (``a``'s, or ``b``'s backwards): a route is
         a pure function of the key, so the answers are those of :meth:`path`.
         """
+        route = self._route(a, b)
+        k = bisect_right(route[1], elapsed_min) - 1
+        return route[0][k if k > 0 else 0]
+
+    def _route(self, a: int, b: int) -> tuple[list[int], list[float]]:
+        """The route a -> b as lists (nodes, minutes reached), walked once and kept."""
         backwards = self.symmetric and a != b and self._row_of[a] < 0 and self._row_of[b] >= 0
         key = (a, b, bool(backwards))
         route = self._routes.get(key)
@@ -172,13 +200,21 @@ class RoadNetwork:
             if len(self._routes) >= ROUTE_CACHE_SIZE:
                 self._routes.clear()
             route = self._routes[key] = (nodes.tolist(), cum.tolist())
-        k = bisect_right(route[1], elapsed_min) - 1
-        return route[0][k if k > 0 else 0]
+        return route
 
-    def positions(self, trips: list[tuple[int, int, float]]) -> list[int]:
-        """:meth:`position` of each ``(a, b, elapsed_min)``, in order (one call for many units)."""
-        position = self.position
-        return [position(a, b, elapsed) for a, b, elapsed in trips]
+    def positions_until(self, trips: list[tuple[int, int, float]]) -> list[tuple[int, float]]:
+        """For each ``(a, b, elapsed_min)``: :meth:`position`, and the elapsed minutes until it changes.
+
+        The position is the same for every elapsed time below the second value
+        (the time the next node is reached; inf at the end of the trip), so a
+        caller may keep it until then.
+        """
+        out = []
+        for a, b, elapsed in trips:
+            nodes, cum = self._route(a, b)
+            k = bisect_right(cum, elapsed) - 1
+            out.append((nodes[k if k > 0 else 0], cum[k + 1] if k + 1 < len(cum) else math.inf))
+        return out
 
     # -- links --------------------------------------------------------------
     def has_link(self, u: int, v: int) -> bool:
@@ -272,6 +308,8 @@ class RoadNetwork:
         out.graph = csr_matrix((minutes[open_], g.indices[open_], n_open_before[g.indptr]), shape=g.shape)
         out._start_cache()
         out.prepare(self.prepared)
+        if self.complete:  # a network small enough to hold every row keeps doing so after a change
+            out.prepare_all()
         return out
 
     def snap(self, xy: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.errors import InputError
 from sim.geo import MatrixGeo, PlaneGeo, RoadGeo
-from sim.network import build
+from sim.network import PRECOMPUTE_NODES, build
 
 TIERS = ("city", "district", "enterprise")
 
@@ -203,6 +203,8 @@ def compile_world(scenario: Any) -> World:
     zones = _zones(s, geo)
     if isinstance(geo, RoadGeo):
         geo.net.prepare([*station_loc, *hospital_loc])
+        if geo.net.n_nodes <= PRECOMPUTE_NODES:
+            geo.net.prepare_all()
         _check_connected(s, geo, station_loc, hospital_loc, boundaries, source)
     units = _units(s)
     types = _incident_types(s, units["capability_names"])
