@@ -8,7 +8,7 @@ pydantic), so an edit of the engine or of the scenario selects another file:
 a cached World is never stale. Files are written atomically (a temporary
 file, then ``os.replace``) right after compiling, before any run fills the
 network's row cache; the directory keeps the :data:`MAX_FILES` most recently
-used and is safe to delete at any time.
+used within :data:`MAX_BYTES` and is safe to delete at any time.
 
 The directory is ``$ANJEON_CACHE_DIR`` or ``~/.cache/anjeon/worlds``. Files
 are read with :mod:`pickle`, which runs code of the file's choosing: only
@@ -45,6 +45,8 @@ from sim.world import World, compile_world
 ENV = "ANJEON_CACHE_DIR"
 #: cached Worlds kept; the least recently used beyond this are deleted when one is written
 MAX_FILES = 64
+#: ... and at most this many bytes in all (a World holds its network's rows: ~72 MB at 3,000 nodes)
+MAX_BYTES = 2**30
 #: first item of every cache file: format and purpose
 _MAGIC = "anjeon-world-cache/1"
 _SUFFIX = ".world.pickle"
@@ -205,16 +207,20 @@ def _store(path: Path, scenario_sha256: str, world: World) -> None:
 
 
 def _trim(folder: Path) -> None:
-    """Delete the least recently used World files beyond :data:`MAX_FILES`."""
+    """Delete the least recently used World files beyond :data:`MAX_FILES` or :data:`MAX_BYTES`."""
     files = []
     for p in folder.glob(f"*{_SUFFIX}"):
         if p.name.startswith(".tmp-"):
             continue
         try:
-            files.append((p.stat().st_mtime, p))
+            st = p.stat()
         except OSError:
             continue
+        files.append((st.st_mtime, st.st_size, p))
     files.sort(reverse=True)
-    for _, p in files[MAX_FILES:]:
-        with contextlib.suppress(OSError):
-            p.unlink()
+    total = 0
+    for k, (_, size, p) in enumerate(files):
+        total += size
+        if k >= MAX_FILES or (k > 0 and total > MAX_BYTES):  # the newest file is always kept
+            with contextlib.suppress(OSError):
+                p.unlink()

@@ -187,3 +187,12 @@ def test_run_tables_with_a_cached_world_are_identical_to_a_fresh_one(ansan, cach
         assert len(getattr(fresh, name)) > 0
         assert getattr(fresh, name).equals(getattr(compiled, name)), name
         assert getattr(fresh, name).equals(getattr(loaded, name)), name
+
+
+def test_the_directory_keeps_within_its_byte_budget(ansan, cache_env, monkeypatch):
+    cached_world(ansan)
+    size = cache_path(scenarios.scenario_hash(ansan)).stat().st_size
+    monkeypatch.setattr(worldcache, "MAX_BYTES", int(1.5 * size))  # room for one World, not two
+    other = scenarios.override(ansan, {"fleets.Singil.ambulance": 3})
+    cached_world(other)
+    assert _files(cache_env) == [cache_path(scenarios.scenario_hash(other)).name]
