@@ -61,6 +61,10 @@ class DispatchCentre(mesa.Agent):
         self._log_t, self._log_key, self._log_incident = model.log.appenders()
         self._key_dispatched = [row_key(CODE[K.UNIT_DISPATCHED], u) for u in range(w.n_units)]
         self._rows_for = model.travel.rows_for
+        self._travel = model.travel
+        n = w.n_units  # the kernel's trip arguments when it is to read ``loc`` for every unit
+        self._no_trips = (np.zeros(n, dtype=np.bool_), np.zeros(n), 0.0, np.zeros((n, 1), dtype=np.int64),
+                          np.zeros((n, 1)), np.zeros(n, dtype=np.int64))
         self._on_decided = model.on_decided
         self._detail_text = model.detail.get
 
@@ -89,12 +93,19 @@ class DispatchCentre(mesa.Agent):
     def _choose(self, i: int, c: int, k: int) -> list[int]:
         """Units to send to ``i`` for capability ``c`` (up to ``k``), best first."""
         fleet, book = self.fleet, self.book
-        moving = fleet.refresh_moving(c) if fleet.moving else ()
         if self.preference is not None:
-            rows = self._rows_for(moving)
+            if self._travel.routes_exact:  # the kernel places units on a trip: the candidates only
+                if fleet._unrouted:
+                    fleet.store_routes()
+                rows = self._rows_for(())
+                trips = (fleet.on_trip, fleet.trip_t0, self.env.now, fleet.route_nodes, fleet.route_cum,
+                         fleet.route_len)
+            else:
+                rows = self._rows_for(fleet.refresh_moving(c) if fleet.moving else ())
+                trips = self._no_trips
             if rows is not None:
                 out = self._out
-                n = _choose_kernel(fleet.cap_units[c], fleet.status, fleet.eligible, fleet.loc,
+                n = _choose_kernel(fleet.cap_units[c], fleet.status, fleet.eligible, fleet.loc, *trips,
                                    rows[0], rows[1], book.loc[i], fleet.speed, fleet.turnout,
                                    self.preference(book.district[i], book.kind[i], book.priority[i]),
                                    k, out, self._out_min)
@@ -105,6 +116,8 @@ class DispatchCentre(mesa.Agent):
         """Build :class:`Candidates` and ask the policy's ``select``."""
         m = self.model
         fleet, book = m.fleet, m.book
+        if fleet.moving:
+            fleet.refresh_moving(c)
         units = fleet.cap_units[c]
         ok = fleet.eligible[units]
         units = units[ok]

@@ -122,6 +122,14 @@ class Fleet:
         # moving units' positions as last asked, and the elapsed minutes up to which they hold
         self._where = self.home.tolist()
         self._until = [-math.inf] * n
+        # trips for the choice kernel, which places units on a trip itself (candidates only):
+        # whether on one, since when, and the route (stored when first needed: ``_unrouted``)
+        self.on_trip = np.zeros(n, dtype=np.bool_)
+        self.trip_t0 = np.zeros(n)
+        self.route_len = np.zeros(n, dtype=np.int64)
+        self.route_nodes = np.zeros((n, 16), dtype=np.int64)
+        self.route_cum = np.zeros((n, 16))
+        self._unrouted: set[int] = set()
         self.exists = w.unit_caps.any(axis=0).tolist()
         self.free_count = w.unit_caps.sum(axis=0).tolist()
         self.units = [Unit(model, u) for u in range(n)]
@@ -144,6 +152,30 @@ class Fleet:
         self.move_t0[u] = now
         self._until[u] = -math.inf  # a new trip: its position is asked afresh
         self.moving.add(u)
+        self.on_trip[u] = True
+        self.trip_t0[u] = now
+        self._unrouted.add(u)
+
+    def end_trip(self, u: int) -> None:
+        """Unit ``u``'s trip is over (arrived, or cut short). Mutates the fleet."""
+        self.moving.discard(u)
+        self.on_trip[u] = False
+        self._unrouted.discard(u)
+
+    def store_routes(self) -> None:
+        """Store the routes of the trips begun since the last call (for the kernel). Mutates the fleet."""
+        route_arrays, start, end = self.model.travel.route_arrays, self.move_from, self.move_to
+        for u in self._unrouted:
+            nodes, cum = route_arrays(start[u], end[u])
+            m = len(nodes)
+            if m > self.route_nodes.shape[1]:  # a longer route than any before: widen the table
+                width = max(m, 2 * self.route_nodes.shape[1])
+                self.route_nodes = np.pad(self.route_nodes, ((0, 0), (0, width - self.route_nodes.shape[1])))
+                self.route_cum = np.pad(self.route_cum, ((0, 0), (0, width - self.route_cum.shape[1])))
+            self.route_nodes[u, :m] = nodes
+            self.route_cum[u, :m] = cum
+            self.route_len[u] = m
+        self._unrouted.clear()
 
     def position_now(self, u: int) -> int:
         """Where moving unit ``u`` is now (its last node passed, on a road network)."""
@@ -177,12 +209,13 @@ class Fleet:
     def forget_positions(self) -> None:
         """Ask every moving unit's position afresh (after a road change: routes differ). Mutates the fleet."""
         self._until = [-math.inf] * len(self._until)
+        self._unrouted |= self.moving
 
     def stop(self, u: int) -> None:
         """Cut moving unit ``u``'s trip short where it is now. Mutates the fleet."""
         if u in self.moving:
             self.loc[u] = self.position_now(u)
-            self.moving.discard(u)
+            self.end_trip(u)
 
     # -- orders other than incidents ---------------------------------------------
     def relocate(self, u: int, dest: int) -> None:
@@ -338,7 +371,7 @@ class Unit(mesa.Agent):
                     here = int(fleet.loc[u])  # where it was met (set by the dispatch centre)
                     continue
                 finally:
-                    fleet.moving.discard(u)
+                    fleet.end_trip(u)
                 now = env.now
             here = fleet.loc[u] = home
             fleet.transition(u, AT_STATION)
@@ -393,7 +426,7 @@ class Unit(mesa.Agent):
             except simpy.Interrupt as diverted:
                 return diverted.cause  # where it was met is in fleet.loc (set by the interrupter)
             finally:
-                fleet.moving.discard(u)
+                fleet.end_trip(u)
         fleet.loc[u] = dest
         fleet.transition(u, AT_STATION)
         m.log.add(env.now, K.UNIT_AVAILABLE, -1, u)

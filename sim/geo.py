@@ -84,6 +84,19 @@ class RoadGeo:
         """:meth:`position` of each ``(a, b, elapsed_min)`` and the elapsed minutes until it changes."""
         return self._roads.positions_until(trips)
 
+    @property
+    def routes_exact(self) -> bool:
+        """Whether :meth:`route_arrays` gives the routes :meth:`position` follows, whatever is cached.
+
+        True when the roads hold every row (then a route depends on its ends only).
+        See :meth:`route_arrays`.
+        """
+        return self._roads.complete
+
+    def route_arrays(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """The route a -> b: its nodes and the minutes (speed factor 1) at which each is reached."""
+        return self._roads.route_arrays(a, b)
+
     def path(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Nodes of the fastest route a -> b and the minutes at which each is reached."""
         return self._roads.path(a, b)
@@ -262,6 +275,9 @@ class PlaneGeo:
         dist = abs(xa - xb) + abs(ya - yb) if self.manhattan else math.hypot(xa - xb, ya - yb)
         return dist * self.min_per_km
 
+    #: positions are new points on the segment: asked of :meth:`position` each time
+    routes_exact = False
+
     def positions_until(self, trips: list[tuple[int, int, float]]) -> list[tuple[int, float]]:
         """:meth:`position` of each trip; each new point is asked again next time (until -inf)."""
         return [(self.position(a, b, elapsed), -math.inf) for a, b, elapsed in trips]
@@ -339,6 +355,13 @@ class MatrixGeo:
     def rows_for(self, locs) -> tuple[np.ndarray, np.ndarray]:
         """The matrix itself: row i holds the times from place i."""
         return self._row_of, self.matrix
+
+    #: a unit on a trip is at its start until half-way, then at its end (see :meth:`position`)
+    routes_exact = True
+
+    def route_arrays(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """The trip a -> b as a two-stop route: at ``a`` until half-way, then at ``b``."""
+        return np.array([a, b], dtype=np.int64), np.array([0.0, 0.5 * self._rows[a][b]])
 
     def positions_until(self, trips: list[tuple[int, int, float]]) -> list[tuple[int, float]]:
         """:meth:`position` of each trip and the elapsed minutes until it changes (half the trip)."""

@@ -70,8 +70,8 @@ class RoadNetwork:
         self._max_rows = max(64, ROW_CACHE_BYTES // max(1, 8 * n))
         #: origins passed to :meth:`prepare` (stations, hospitals), ascending
         self.prepared = np.empty(0, dtype=np.int64)
-        #: routes as (nodes, minutes reached) lists, by (a, b, read backwards from b's row)
-        self._routes: dict[tuple[int, int, bool], tuple[list[int], list[float]]] = {}
+        #: routes as (nodes, minutes reached) lists and arrays, by (a, b, read backwards from b's row)
+        self._routes: dict[tuple[int, int, bool], tuple] = {}
 
     # -- rows ---------------------------------------------------------------
     def prepare(self, origins: Sequence[int]) -> None:
@@ -186,12 +186,19 @@ class RoadNetwork:
         which row :meth:`path` reads (``a``'s, or ``b``'s backwards): a route is
         a pure function of the key, so the answers are those of :meth:`path`.
         """
-        route = self._route(a, b)
+        route = self.route(a, b)
         k = bisect_right(route[1], elapsed_min) - 1
         return route[0][k if k > 0 else 0]
 
-    def _route(self, a: int, b: int) -> tuple[list[int], list[float]]:
+    def route(self, a: int, b: int) -> tuple[list[int], list[float]]:
         """The route a -> b as lists (nodes, minutes reached), walked once and kept."""
+        return self._kept_route(a, b)[:2]
+
+    def route_arrays(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`route` as arrays (int64 nodes, float64 minutes); read only."""
+        return self._kept_route(a, b)[2:]
+
+    def _kept_route(self, a: int, b: int) -> tuple[list[int], list[float], np.ndarray, np.ndarray]:
         backwards = self.symmetric and a != b and self._row_of[a] < 0 and self._row_of[b] >= 0
         key = (a, b, bool(backwards))
         route = self._routes.get(key)
@@ -199,7 +206,8 @@ class RoadNetwork:
             nodes, cum = self.path(a, b)
             if len(self._routes) >= ROUTE_CACHE_SIZE:
                 self._routes.clear()
-            route = self._routes[key] = (nodes.tolist(), cum.tolist())
+            nodes = nodes.astype(np.int64)
+            route = self._routes[key] = (nodes.tolist(), cum.tolist(), nodes, cum)
         return route
 
     def positions_until(self, trips: list[tuple[int, int, float]]) -> list[tuple[int, float]]:
@@ -211,7 +219,7 @@ class RoadNetwork:
         """
         out = []
         for a, b, elapsed in trips:
-            nodes, cum = self._route(a, b)
+            nodes, cum = self.route(a, b)
             k = bisect_right(cum, elapsed) - 1
             out.append((nodes[k if k > 0 else 0], cum[k + 1] if k + 1 < len(cum) else math.inf))
         return out

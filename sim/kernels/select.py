@@ -78,15 +78,43 @@ def select_k(group: np.ndarray, value: np.ndarray, k: int) -> np.ndarray:
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _choose_kernel(cands, status, eligible, loc, row_of, rows, dest, speed, turnout, group, k,
-                   out, out_min):
+def _where(u, loc, on_trip, trip_t0, now, speed, route_nodes, route_cum, route_len):
+    """Location of unit ``u`` now: ``loc[u]``, or the last node of its route passed by ``now``.
+
+    A unit on a trip left at ``trip_t0[u]``; ``(now - trip_t0[u]) * speed[u]`` minutes
+    (at speed factor 1) into its route, it is at the last node whose time
+    ``route_cum[u, i]`` is not after that (the first node before the trip starts).
+    """
+    if not on_trip[u]:
+        return loc[u]
+    elapsed = (now - trip_t0[u]) * speed[u]
+    lo = 0
+    hi = route_len[u]
+    while lo < hi:  # bisect right: the first node reached after ``elapsed``
+        mid = (lo + hi) // 2
+        if elapsed < route_cum[u, mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return route_nodes[u, lo - 1 if lo > 0 else 0]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _choose_kernel(cands, status, eligible, loc, on_trip, trip_t0, now, route_nodes, route_cum,
+                   route_len, row_of, rows, dest, speed, turnout, group, k, out, out_min):
     """Pick up to ``k`` units among ``cands`` by (group, expected arrival, unit index).
 
     cands : int64[m] unit indices able to do the job (one capability), ascending and
         unique: ties are broken by position, hence by unit index.
     status : int8[n_units] unit states; turnout is added for status 0 (at its station) only.
     eligible : bool[n_units] the availability mask: only these units may be chosen.
-    loc : int64[n_units] current location of each unit.
+    loc : int64[n_units] location of each unit not on a trip.
+    on_trip : bool[n_units] units on a trip that may be cut short (home, to a new post); their
+        location is computed here from ``trip_t0`` (float64[n_units], minutes), ``now`` and their
+        route: ``route_nodes`` (int64[n_units, L]), ``route_cum`` (float64[n_units, L], minutes at
+        speed factor 1 at which each node is reached) and ``route_len`` (int64[n_units]): see
+        :func:`_where`. Computing it for the candidates only keeps a decision's cost from growing
+        with the number of units on the move (see benchmarks/city_scale.py).
     row_of : int64[n_locations] row of ``rows`` holding times from that location (all >= 0 here).
     rows : float32 or float64[r, n_locations], minutes at speed factor 1; inf = unreachable.
     dest : location of the incident. speed, turnout : float64[n_units].
@@ -113,7 +141,10 @@ def _choose_kernel(cands, status, eligible, loc, row_of, rows, dest, speed, turn
             u = cands[j]
             if not eligible[u]:
                 continue
-            t = rows[row_of[loc[u]], dest] / speed[u]
+            here = loc[u]
+            if on_trip[u]:
+                here = _where(u, loc, on_trip, trip_t0, now, speed, route_nodes, route_cum, route_len)
+            t = rows[row_of[here], dest] / speed[u]
             if status[u] == 0:
                 t += turnout[u]
             if t == np.inf:
@@ -138,7 +169,8 @@ def _choose_kernel(cands, status, eligible, loc, row_of, rows, dest, speed, turn
 
 def choose_units(cands: np.ndarray, status: np.ndarray, eligible: np.ndarray, loc: np.ndarray,
                  row_of: np.ndarray, rows: np.ndarray, dest: int, speed: np.ndarray,
-                 turnout: np.ndarray, group: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+                 turnout: np.ndarray, group: np.ndarray, k: int, *, trips: dict | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Choose up to ``k`` eligible units, best (group, expected arrival, index) first.
 
     Parameters
@@ -150,9 +182,10 @@ def choose_units(cands: np.ndarray, status: np.ndarray, eligible: np.ndarray, lo
     eligible : ndarray of bool, shape (n_units,)
         The availability mask: which units may be sent.
     loc : ndarray of int, shape (n_units,)
-        Current location of each unit.
+        Location of each unit (not on a trip).
     row_of : ndarray of int, shape (n_locations,)
-        Row of ``rows`` for each location; every ``loc`` of an eligible candidate must have one.
+        Row of ``rows`` for each location; every location where an eligible candidate stands
+        must have one.
     rows : ndarray of float, shape (r, n_locations)
         Travel minutes at speed factor 1 from the row's location to every location.
     dest : int
@@ -163,6 +196,10 @@ def choose_units(cands: np.ndarray, status: np.ndarray, eligible: np.ndarray, lo
         Preference class of each unit (lower first).
     k : int
         How many units to choose.
+    trips : dict, optional
+        Units on a trip: ``on_trip`` (bool[n_units]), ``trip_t0`` (float[n_units]), ``now``
+        (float), ``route_nodes`` (int[n_units, L]), ``route_cum`` (float[n_units, L]),
+        ``route_len`` (int[n_units]); default: none.
 
     Returns
     -------
@@ -173,21 +210,31 @@ def choose_units(cands: np.ndarray, status: np.ndarray, eligible: np.ndarray, lo
     Raises
     ------
     ValueError
-        On negative ``k`` or a candidate location without a row.
+        On negative ``k`` or a location of an eligible candidate without a row.
     """
     if k < 0:
         raise ValueError(f"k must be non-negative, got {k}")
+    n = len(status)
     cands = np.unique(np.asarray(cands, dtype=np.int64))  # sorted, unique: ties go to the lower index
     eligible = np.asarray(eligible, dtype=np.bool_)
     if eligible.shape != np.shape(status):
         raise ValueError(f"eligible must have one entry per unit, got shape {eligible.shape}")
-    if (row_of[loc[cands[eligible[cands]]]] < 0).any():
+    t = trips or {}
+    on_trip = np.asarray(t.get("on_trip", np.zeros(n, dtype=np.bool_)), dtype=np.bool_)
+    route_nodes = np.asarray(t.get("route_nodes", np.zeros((n, 1), dtype=np.int64)), dtype=np.int64)
+    route_len = np.asarray(t.get("route_len", np.zeros(n, dtype=np.int64)), dtype=np.int64)
+    ok = cands[eligible[cands]]
+    standing = np.asarray(loc, dtype=np.int64)[ok[~on_trip[ok]]]
+    moving = np.concatenate([route_nodes[u, :route_len[u]] for u in ok[on_trip[ok]]] or [standing[:0]])
+    if (row_of[np.concatenate([standing, moving])] < 0).any():
         raise ValueError("an eligible candidate's location has no travel-time row")
     out = np.empty(k, dtype=np.int64)
     out_min = np.empty(k)
-    n = _choose_kernel(cands, np.asarray(status, dtype=np.int8), eligible,
-                       np.asarray(loc, dtype=np.int64), np.asarray(row_of, dtype=np.int64), rows,
-                       dest, np.asarray(speed, dtype=np.float64),
+    c = _choose_kernel(cands, np.asarray(status, dtype=np.int8), eligible, np.asarray(loc, dtype=np.int64),
+                       on_trip, np.asarray(t.get("trip_t0", np.zeros(n)), dtype=np.float64),
+                       float(t.get("now", 0.0)), route_nodes,
+                       np.asarray(t.get("route_cum", np.zeros((n, 1))), dtype=np.float64), route_len,
+                       np.asarray(row_of, dtype=np.int64), rows, dest, np.asarray(speed, dtype=np.float64),
                        np.asarray(turnout, dtype=np.float64), np.asarray(group, dtype=np.int64),
                        k, out, out_min)
-    return out[:n], out_min[:n]
+    return out[:c], out_min[:c]

@@ -39,6 +39,12 @@ def _fleet():
     )
 
 
+def _no_trips(n):
+    """The kernel's trip arguments when no unit is on a trip."""
+    return (np.zeros(n, dtype=np.bool_), np.zeros(n), 0.0, np.zeros((n, 1), dtype=np.int64), np.zeros((n, 1)),
+            np.zeros(n, dtype=np.int64))
+
+
 def _call_kernel_py(cands, f, max_status, row_of, rows, dest, k):
     out = np.full(k, -1, dtype=np.int64)
     out_min = np.full(k, np.nan)
@@ -47,6 +53,7 @@ def _call_kernel_py(cands, f, max_status, row_of, rows, dest, k):
         f["status"],
         f["status"] <= max_status,
         f["loc"],
+        *_no_trips(len(f["loc"])),
         row_of,
         rows,
         dest,
@@ -344,3 +351,51 @@ def test_on_a_road_networks_cached_rows():
         )
         npt.assert_array_equal(units, ref_units)
         npt.assert_allclose(minutes, ref_minutes, rtol=1e-6)
+
+
+# ---- units on a trip: located along their route at the current time -------------------------
+@st.composite
+def fleets_on_trips(draw):
+    """A random fleet, some units on random routes (node times ascending, binary fractions)."""
+    case = draw(fleets())
+    f, n_loc = case["fleet"], len(case["row_of"])
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = len(f["loc"])
+    length = 4
+    on_trip = rng.random(n) < 0.5
+    route_len = rng.integers(1, length + 1, n).astype(np.int64)
+    route_nodes = rng.integers(0, n_loc, (n, length)).astype(np.int64)
+    route_cum = np.sort(rng.integers(0, 20, (n, length)) / 4.0, axis=1)
+    route_cum[:, 0] = 0.0
+    trips = dict(on_trip=on_trip, trip_t0=rng.integers(0, 8, n) / 2.0, now=float(rng.integers(0, 40) / 4.0),
+                 route_nodes=route_nodes, route_cum=route_cum, route_len=route_len)
+    return case, trips
+
+
+@SETTINGS
+@given(fleets_on_trips())
+def test_units_on_trips_match_reference(case_trips):
+    case, trips = case_trips
+    f = case["fleet"]
+    args = (f["status"], f["status"] <= case["max_status"], f["loc"], case["row_of"], case["rows"],
+            case["dest"], f["speed"], f["turnout"], f["group"], case["k"])
+    ref_units, ref_minutes = naive_select.choose_units(case["cands"], *args, trips=trips)
+    units, minutes = choose_units(case["cands"], *args, trips=trips)
+    npt.assert_array_equal(units, ref_units)
+    npt.assert_allclose(minutes, ref_minutes, rtol=1e-12)
+
+
+def test_a_unit_on_a_trip_is_where_its_route_says():
+    """Hand case: a unit 3 min into a route 0 -(2)-> 1 -(3)-> 2 stands at 1 (5 min from location 2: 9 - 4)."""
+    f = _fleet()
+    trips = dict(on_trip=np.array([False, True, False, False, False]), trip_t0=np.array([0, 4.0, 0, 0, 0]),
+                 now=7.0, route_nodes=np.array([[0, 0, 0]] + [[0, 1, 2]] + [[0, 0, 0]] * 3),
+                 route_cum=np.array([[0, 0, 0]] + [[0.0, 2.0, 5.0]] + [[0, 0, 0]] * 3),
+                 route_len=np.array([1, 3, 1, 1, 1]))
+    units, minutes = choose_units(np.array([1]), f["status"], f["status"] <= 1, f["loc"], ROW_OF, ROWS, 2,
+                                  f["speed"], f["turnout"], f["group"], 1, trips=trips)
+    assert units.tolist() == [1] and minutes.tolist() == [5.0]      # at location 1: 5 min to 2
+    trips["now"] = 9.5                                                 # 5.5 min in: past node 2
+    units, minutes = choose_units(np.array([1]), f["status"], f["status"] <= 1, f["loc"], ROW_OF, ROWS, 2,
+                                  f["speed"], f["turnout"], f["group"], 1, trips=trips)
+    assert minutes.tolist() == [0.0]

@@ -27,13 +27,27 @@ def unit_minutes(u: int, status, loc, row_of, rows, dest: int, speed, turnout) -
     return t
 
 
+def where(u: int, loc, trips) -> int:
+    """Location of unit ``u``: ``loc[u]``, or on a trip the last route node whose time has come."""
+    if not trips or not trips["on_trip"][u]:
+        return int(loc[u])
+    elapsed = (trips["now"] - float(trips["trip_t0"][u])) * float(trips["speed"][u])
+    nodes = trips["route_nodes"][u][:int(trips["route_len"][u])]
+    times = trips["route_cum"][u][:int(trips["route_len"][u])]
+    passed = [int(n) for n, t in zip(nodes, times, strict=True) if float(t) <= elapsed]
+    return passed[-1] if passed else int(nodes[0])
+
+
 def choose_units(cands, status, eligible, loc, row_of, rows, dest: int, speed, turnout,
-                 group, k: int) -> tuple[np.ndarray, np.ndarray]:
+                 group, k: int, trips: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``k`` eligible, reachable units, best ``(group, expected minutes, unit index)`` first.
 
     Only units with ``eligible[u]`` may go; turnout is added for status 0 (at station);
-    an infinite expected time (unreachable) excludes it.
+    an infinite expected time (unreachable) excludes it. A unit on a trip (``trips``) stands
+    at the last node of its route it has reached.
     """
+    if trips:
+        loc = [where(u, loc, {**trips, "speed": speed}) for u in range(len(loc))]
     keyed = []
     for u in (int(c) for c in cands):
         if not eligible[u]:
