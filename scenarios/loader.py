@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from scenarios.safeyaml import UnsafeYAML, load_text
+from scenarios.safeyaml import MAX_DEPTH, UnsafeYAML, load_text
 from sim.errors import InputError
 
 if TYPE_CHECKING:  # the schema (pydantic) is imported where a scenario is built: listing files stays light
@@ -138,6 +138,9 @@ def from_dict(
     """
     if not isinstance(data, dict):
         raise InputError(f"expected a dict, got {type(data).__name__}", source=source)
+    deep = _too_deep(data)
+    if deep is not None:
+        raise InputError(f"nesting is deeper than {MAX_DEPTH} levels", source=source, path=deep or None)
     context = {"base_dir": str(base_dir) if base_dir is not None else "."}
     try:
         scenario = _schema().model_validate(data, context=context)
@@ -274,3 +277,21 @@ def _validation_error_type() -> type[ValidationError]:
     from pydantic import ValidationError
 
     return ValidationError
+
+
+def _too_deep(data: Any) -> str | None:
+    """The dotted path where ``data`` nests deeper than :data:`MAX_DEPTH`, or None (iterative).
+
+    Files are refused by the YAML loader; this guards dicts built in Python,
+    which pydantic would otherwise walk into a RecursionError.
+    """
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if depth > MAX_DEPTH:
+            return path
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1, f"{path}.{k}" if path else str(k)) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value))
+    return None

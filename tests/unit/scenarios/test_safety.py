@@ -354,3 +354,14 @@ def test_a_broken_plugin_is_one_line(world, tmp_path, monkeypatch):
 def test_the_safe_loader_is_pure_data(tmp_path):
     with pytest.raises(yaml.YAMLError):
         safeyaml.load_text("x: !!python/object/apply:os.system ['true']\n")
+
+
+def test_a_deeply_nested_dict_is_refused_naming_where(city_dict):
+    """A dict built in Python (not a file) nesting past the limit: one InputError, no RecursionError."""
+    deep: list = []
+    for _ in range(10_000):
+        deep = [deep]
+    city_dict["policy"] = {"dispatch": "nearest", "params": {"weights": deep}}
+    with pytest.raises(InputError, match="nesting is deeper than") as err:
+        scenarios.from_dict(city_dict)
+    assert err.value.path.startswith("policy.params.weights[0]")
