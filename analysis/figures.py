@@ -372,16 +372,17 @@ def add_places(fig: go.Figure, places: pd.DataFrame, col: int = 1, legend: bool 
     legend : bool
         Show the two traces in the legend.
     """
-    styles = {"station": ("stations", "square", "#1d2430", 10),
-              "hospital": ("hospitals", "cross", "#D55E00", 11)}
-    for kind, (label, symbol, colour, size) in styles.items():
+    # stations named above their marker, hospitals below theirs: the two often stand close together
+    styles = {"station": ("stations", "square", "#1d2430", 10, "top center"),
+              "hospital": ("hospitals", "cross", "#D55E00", 11, "bottom center")}
+    for kind, (label, symbol, colour, size, where) in styles.items():
         rows = places[(places["kind"] == kind) & places["x_km"].notna()]
         if not len(rows):
             continue
         names = [esc(n) for n in rows["name"]]
         fig.add_trace(go.Scatter(
             x=rows["x_km"].to_numpy(float), y=rows["y_km"].to_numpy(float), mode="markers+text", text=names,
-            textposition="top center", textfont={"size": 10, "color": colour}, name=label, legendgroup=label,
+            textposition=where, textfont={"size": 10, "color": colour}, name=label, legendgroup=label,
             showlegend=legend, marker={"symbol": symbol, "size": size, "color": colour,
                                        "line": {"width": 1, "color": "white"}},
             hovertemplate="%{text}<extra>" + label[:-1] + "</extra>"), row=1, col=col)
