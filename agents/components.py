@@ -238,4 +238,4 @@ def _builtin() -> None:
 
 
 #: Modules whose components are built in (imported before a name is looked up).
-BUILTIN_MODULES: tuple[str, ...] = ("agents.moveup",)
+BUILTIN_MODULES: tuple[str, ...] = ("agents.moveup", "agents.fire")

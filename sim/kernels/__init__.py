@@ -2,11 +2,13 @@
 
 import numpy as np
 
+from sim.kernels.fire import Front, spread_step, wind_bias
 from sim.kernels.geometry import points_in_polygon
 from sim.kernels.sampling import categorical
 from sim.kernels.select import choose_units, select_k
 
-__all__ = ["categorical", "choose_units", "points_in_polygon", "select_k", "warm"]
+__all__ = ["Front", "categorical", "choose_units", "points_in_polygon", "select_k", "spread_step", "warm",
+           "wind_bias"]
 
 
 def warm() -> None:
@@ -20,6 +22,11 @@ def warm() -> None:
     select_k(np.zeros(1, dtype=np.int64), np.zeros(1), 1)
     categorical(np.ones((1, 2)), np.zeros(1, dtype=np.int64), np.zeros(1))
     points_in_polygon(np.zeros(1), np.zeros(1), np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]))
+    front = Front(np.ones((2, 2), dtype=np.int8))
+    front.ignite(np.array([0], dtype=np.int32))
+    for neighbourhood in (4, 8):
+        spread_step(front, 0.0, wind_bias(0.0, 0.0), 1, np.zeros((2, 2), dtype=np.bool_),
+                    np.ones(front.n * neighbourhood), neighbourhood)
     one = np.zeros(1, dtype=np.int64)
     for dtype in (np.float32, np.float64):
         choose_units(one, np.zeros(1, dtype=np.int8), np.ones(1, dtype=np.bool_), one, one,

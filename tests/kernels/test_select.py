@@ -116,11 +116,11 @@ def test_wrapper_rejects_bad_input(group, value, k, match):
 
 def test_warm_compiles_every_kernel_the_engine_calls():
     """sim.kernels.warm leaves a compiled signature in each kernel (both travel-row dtypes for choice)."""
-    from sim.kernels import geometry, sampling, select, warm
+    from sim.kernels import fire, geometry, sampling, select, warm
 
     warm()
     kernels = (select._select_k_kernel, select._choose_kernel, sampling._categorical_kernel,
-               geometry._points_in_polygon_kernel)
+               geometry._points_in_polygon_kernel, fire._spread_kernel)
     if not hasattr(select._choose_kernel, "signatures"):
         pytest.skip("numba's JIT is disabled: nothing to compile")
     assert all(k.signatures for k in kernels)
