@@ -12,6 +12,7 @@ from typing import Any
 
 from sim.errors import InputError
 from sim.geotable import geography_columns
+from sim.replay import engine_sha256, events_sha256
 from sim.results import RunResult, git_revision, versions
 from sim.world import World
 from sim.worldcache import cached_world
@@ -144,9 +145,14 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
         "start": world.start.isoformat(),
         "versions": versions(),
         "git_revision": git_revision(),
+        "engine_sha256": engine_sha256(),
         "n_events": n_events,
+        "events_sha256": None,          # of the events table, below (None when the log was off)
         "wall_time_s": round(time.perf_counter() - started, 4),
     }
     if figures:
         meta["components"] = figures
-    return RunResult.from_columns(columns, meta, scenario.model_dump(mode="json", by_alias=True))
+    result = RunResult.from_columns(columns, meta, scenario.model_dump(mode="json", by_alias=True))
+    if log_events:                      # what `anjeon replay` checks, even without events.parquet
+        result.meta["events_sha256"] = events_sha256(result.events)
+    return result

@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_run(sub)
+    _add_replay(sub)
     _add_scenario(sub)
     for name in PLUGINS:
         try:
@@ -341,6 +342,43 @@ def measured_window(meta: dict[str, Any]) -> str:
     if end < float(meta["horizon_min"]):
         text += f", where the run stopped (horizon {fmt(float(meta['horizon_min']))})"
     return text
+
+
+# -- anjeon replay ----------------------------------------------------------------
+def _add_replay(sub) -> None:
+    p = sub.add_parser(
+        "replay", help="rerun a stored run and check that its event log comes out identical",
+        description="Rerun a run from its directory (scenario.json; seed, replication, policy and stop "
+                    "time from run.json) and compare the new event log with the stored one (run.json "
+                    "events_sha256, and events.parquet when kept). Exit 0 when identical, 1 when not "
+                    "(with the first difference), 2 when it refuses: not a run directory, scenario.json "
+                    "changed, the engine changed (versions, git revision, sources), or the run imported "
+                    "code. Writes nothing unless --out.")
+    p.add_argument("run_dir", metavar="RUN_DIR", type=out_path("RUN_DIR"),
+                   help="a directory written by 'anjeon run' (or a sweep's runs/<run_id> that kept events)")
+    p.add_argument("--force", action="store_true",
+                   help="replay even when the engine changed since the run (the changes are reported)")
+    p.add_argument("--allow-code", action="store_true",
+                   help="let a run whose policy or components were package.module:Name import them again")
+    p.add_argument("--out", type=out_path("--out"),
+                   help="also write the replayed run here (a new or empty directory; never a run or "
+                        "sweep directory)")
+    p.set_defaults(handler=_replay)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from sim.replay import replay
+
+    if args.out is not None:
+        check_run_out(args.out, "--out")
+    done = replay(args.run_dir, force=args.force, allow_code=args.allow_code)
+    if done.engine_changes:
+        print(f"anjeon: note: replayed across an engine change: {'; '.join(done.engine_changes)}",
+              file=sys.stderr)
+    if args.out is not None:
+        done.result.write(args.out)
+    print("\n".join(done.lines))
+    return 0 if done.identical else 1
 
 
 # -- anjeon scenario ------------------------------------------------------------
