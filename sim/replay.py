@@ -20,7 +20,6 @@ categories (which a Parquet round trip may change) do not count.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.results import sources_sha256
 
 #: The packages whose sources decide a run's event log (hashed into run.json ``engine_sha256``).
 ENGINE_PACKAGES = ("sim", "scenarios", "agents")
@@ -99,24 +99,15 @@ def _hash_labels(h: Any, column: pd.Series) -> None:
 def engine_sha256() -> str:
     """SHA-256 of the sources of the packages that decide a run's event log (:data:`ENGINE_PACKAGES`).
 
-    Every ``*.py`` file (path relative to its package, then content, in sorted
-    order). Package versions are recorded apart (run.json ``versions``).
-    Computed once per process.
+    See :func:`sim.results.sources_sha256`. Package versions are recorded
+    apart (run.json ``versions``).
 
     Returns
     -------
     str
         64 hexadecimal digits.
     """
-    h = hashlib.sha256()
-    for package in ENGINE_PACKAGES:
-        spec = importlib.util.find_spec(package)
-        for root in map(Path, list(spec.submodule_search_locations or []) if spec else []):
-            for path in sorted(root.rglob("*.py")):
-                h.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
-                h.update(path.read_bytes())
-                h.update(b"\0")
-    return h.hexdigest()
+    return sources_sha256(ENGINE_PACKAGES)
 
 
 @dataclass

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -229,6 +231,33 @@ def _alive(pid: int) -> bool:
     except PermissionError:         # it exists, under another user
         return True
     return True
+
+
+def sources_sha256(packages: tuple[str, ...]) -> str:
+    """SHA-256 of the sources of ``packages``: every ``*.py`` file, path then content, in sorted order.
+
+    Paths are relative to their package (``sim/geo.py``). Reads the files on
+    every call: callers keep the value (once per process).
+
+    Parameters
+    ----------
+    packages : tuple of str
+        Importable package names.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+    """
+    h = hashlib.sha256()
+    for package in packages:
+        spec = importlib.util.find_spec(package)
+        for root in map(Path, list(spec.submodule_search_locations or []) if spec else []):
+            for path in sorted(root.rglob("*.py")):
+                h.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
+                h.update(path.read_bytes())
+                h.update(b"\0")
+    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import logging
 import os
 import pickle
@@ -39,6 +38,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from sim.results import sources_sha256
 from sim.world import World, compile_world
 
 #: environment variable naming the cache directory
@@ -65,9 +65,9 @@ def cache_dir() -> Path:
 def engine_version() -> str:
     """SHA-256 of the engine's sources and of the libraries a pickled World depends on.
 
-    Every ``*.py`` file of the ``sim`` and ``scenarios`` packages (path relative
-    to its package and content, in sorted order), then the versions of
-    Python, numpy, scipy and pydantic. Computed once per process.
+    The sources of the ``sim`` and ``scenarios`` packages
+    (:func:`sim.results.sources_sha256`), then the versions of Python, numpy,
+    scipy and pydantic. Computed once per process.
 
     Returns
     -------
@@ -78,15 +78,7 @@ def engine_version() -> str:
     import pydantic
     import scipy
 
-    h = hashlib.sha256()
-    for package in _PACKAGES:
-        spec = importlib.util.find_spec(package)
-        roots = list(spec.submodule_search_locations or []) if spec else []
-        for root in map(Path, roots):
-            for path in sorted(root.rglob("*.py")):
-                h.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
-                h.update(path.read_bytes())
-                h.update(b"\0")
+    h = hashlib.sha256(sources_sha256(_PACKAGES).encode())
     h.update(f"python {sys.version_info[:3]} numpy {numpy.__version__} scipy {scipy.__version__} "
              f"pydantic {pydantic.VERSION}".encode())
     return h.hexdigest()
