@@ -198,10 +198,40 @@ class RoadView(RoadGeo):
         return self.net.links_near(centre_km, radius_km)
 
 
-class PlaneGeo:
+class _NoRoads:
+    """The road-change interface of geographies without links: there is nothing to change."""
+
+    #: the geography's name in the error message
+    _kind = ""
+    #: no change has ever been applied
+    version = 0
+
+    def change_links(self, tail: np.ndarray, head: np.ndarray, factor: float) -> None:
+        """Raise: this geography has no links.
+
+        Raises
+        ------
+        ValueError
+            Always.
+        """
+        raise ValueError(_NO_ROADS.format(kind=self._kind))
+
+    def links_in_area(self, centre_km: tuple[float, float], radius_km: float) -> Links:
+        """Raise: this geography has no links.
+
+        Raises
+        ------
+        ValueError
+            Always.
+        """
+        raise ValueError(_NO_ROADS.format(kind=self._kind))
+
+
+class PlaneGeo(_NoRoads):
     """Straight-line or Manhattan travel at one speed, with a detour factor."""
 
     kind = "plane"
+    _kind = "coordinates"
 
     def __init__(self, metric: str, speed_kmh: float, detour_factor: float, fixed_xy: np.ndarray):
         self.manhattan = metric == "manhattan"
@@ -230,29 +260,6 @@ class PlaneGeo:
         return run
 
     add_points = locate
-
-    #: plane travel has no roads to change
-    version = 0
-
-    def change_links(self, tail: np.ndarray, head: np.ndarray, factor: float) -> None:
-        """Raise: plane travel has no links.
-
-        Raises
-        ------
-        ValueError
-            Always.
-        """
-        raise ValueError(_NO_ROADS.format(kind="coordinates"))
-
-    def links_in_area(self, centre_km: tuple[float, float], radius_km: float) -> Links:
-        """Raise: plane travel has no links.
-
-        Raises
-        ------
-        ValueError
-            Always.
-        """
-        raise ValueError(_NO_ROADS.format(kind="coordinates"))
 
     def rows_for(self, locs) -> None:
         """Plane travel has no matrix: callers use :meth:`times_to`."""
@@ -297,7 +304,7 @@ class PlaneGeo:
         return self._arr[np.asarray(locs, dtype=np.int64)]
 
 
-class MatrixGeo:
+class MatrixGeo(_NoRoads):
     """An explicit travel-time matrix between named places.
 
     A unit part-way along a trip is placed at the nearer end (in time):
@@ -305,6 +312,7 @@ class MatrixGeo:
     """
 
     kind = "matrix"
+    _kind = "matrix"
 
     def __init__(self, places: list[str], travel_min: np.ndarray):
         self.places = list(places)
@@ -319,29 +327,6 @@ class MatrixGeo:
 
     def for_run(self) -> MatrixGeo:  # noqa: D102
         return self
-
-    #: a matrix has no roads to change
-    version = 0
-
-    def change_links(self, tail: np.ndarray, head: np.ndarray, factor: float) -> None:
-        """Raise: a travel-time matrix has no links.
-
-        Raises
-        ------
-        ValueError
-            Always.
-        """
-        raise ValueError(_NO_ROADS.format(kind="matrix"))
-
-    def links_in_area(self, centre_km: tuple[float, float], radius_km: float) -> Links:
-        """Raise: a travel-time matrix has no links.
-
-        Raises
-        ------
-        ValueError
-            Always.
-        """
-        raise ValueError(_NO_ROADS.format(kind="matrix"))
 
     def times_to(self, origins: np.ndarray, dest: int) -> np.ndarray:  # noqa: D102
         return self.matrix[origins, dest]
