@@ -5,12 +5,16 @@ tests/data/bad/*.yaml are small variants of :data:`TINY_YAML`, each broken in on
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD = ROOT / "tests" / "data" / "bad"
@@ -74,6 +78,45 @@ def error_line(proc: subprocess.CompletedProcess) -> str:
     assert proc.stderr.endswith("\n")
     assert lines[0].startswith(PREFIX), lines[0]
     return lines[0][len(PREFIX):]
+
+
+def run_all(jobs: Mapping[Any, Sequence[str]]) -> dict[Any, subprocess.CompletedProcess]:
+    """Run ``anjeon`` with each argument list of ``jobs`` (subprocesses, all cores at once); by key."""
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
+        futures = {key: pool.submit(run_cli, args) for key, args in jobs.items()}
+        return {key: f.result() for key, f in futures.items()}
+
+
+#: a bad-input case: (scenario dict, field path the error line must name, fragments of its message)
+Case = tuple[dict[str, Any], str, tuple[str, ...]]
+
+
+def check_and_run(work: Path, cases: Mapping[str, Case],
+                  extra: Callable[[str], list[str]] = lambda name: []) -> dict:
+    """Write each case to ``work/<name>.yaml``; run ``scenario check`` and ``run --out work/out-<name>``.
+
+    ``extra(name)`` gives more arguments for a case. Returns the processes by ``(name, command)``.
+    """
+    jobs = {}
+    for name, (scenario, _, _) in cases.items():
+        path = work / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
+        jobs[(name, "check")] = ["scenario", "check", str(path), *extra(name)]
+        jobs[(name, "run")] = ["run", str(path), "--out", str(work / f"out-{name}"), *extra(name)]
+    return run_all(jobs)
+
+
+def assert_one_line_naming(work: Path, cases: Mapping[str, Case], procs: dict, name: str,
+                           command: str) -> None:
+    """The case's ``command`` (check or run) gave one error line naming its file and field, wrote nothing."""
+    _, path, fragments = cases[name]
+    line = error_line(procs[(name, command)])
+    assert line.startswith(f"{work / name}.yaml: {path}: "), line
+    for fragment in fragments:
+        assert fragment in line, (fragment, line)
+    out = work / f"out-{name}"
+    assert not out.exists(), "the output directory was created"
+    assert not list(work.glob(f".out-{name}*")), "a temporary directory was left behind"
 
 
 @pytest.fixture(scope="session")

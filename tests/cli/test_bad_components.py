@@ -10,14 +10,12 @@ written to ``--out``.
 from __future__ import annotations
 
 import copy
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.cli.conftest import TINY_YAML
+from tests.cli.conftest import TINY_YAML, assert_one_line_naming, check_and_run
 
 BASE: dict[str, Any] = yaml.safe_load(TINY_YAML)
 
@@ -56,19 +54,11 @@ CASES["code_without_allow_code"] = (
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory, cli):
+def outcomes(tmp_path_factory):
     """Every case through ``scenario check`` and ``run --out``, all subprocesses at once."""
     work = tmp_path_factory.mktemp("bad_components")
-    jobs = {}
-    for name, (scenario, _, _) in CASES.items():
-        path = work / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
-        code = ["--allow-code"] if name in NAMES_CODE else []  # (issue #16: code only when asked)
-        jobs[(name, "check")] = ["scenario", "check", str(path), *code]
-        jobs[(name, "run")] = ["run", str(path), "--out", str(work / f"out-{name}"), *code]
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
-        futures = {key: pool.submit(cli, args) for key, args in jobs.items()}
-        return work, {key: f.result() for key, f in futures.items()}
+    # (issue #16: code only when asked)
+    return work, check_and_run(work, CASES, lambda name: ["--allow-code"] if name in NAMES_CODE else [])
 
 
 def test_the_move_up_section_itself_is_valid():
@@ -80,16 +70,9 @@ def test_the_move_up_section_itself_is_valid():
 
 @pytest.mark.parametrize("command", ["check", "run"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_one_line_naming_file_and_field(outcomes, one_error_line, name, command):
+def test_one_line_naming_file_and_field(outcomes, name, command):
     work, procs = outcomes
-    _, path, fragments = CASES[name]
-    line = one_error_line(procs[(name, command)])
-    assert line.startswith(f"{work / name}.yaml: {path}: "), line
-    for fragment in fragments:
-        assert fragment in line, (fragment, line)
-    out = work / f"out-{name}"
-    assert not out.exists(), "the output directory was created"
-    assert not list(work.glob(f".out-{name}*")), "a temporary directory was left behind"
+    assert_one_line_naming(work, CASES, procs, name, command)
 
 
 def test_check_and_run_say_the_same(outcomes):

@@ -13,15 +13,13 @@ subprocess (``pytest -m slow tests/cli``); each costs ~1.5 s of imports.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 import sim.cli
+from tests.cli.conftest import run_all
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD = ROOT / "tests" / "data" / "bad"
@@ -130,12 +128,6 @@ def _in_process(argv: list[str], capsys) -> str:
     return lines[0][len("anjeon: error: "):]
 
 
-def _run_all(cli, jobs: dict[str, list[str]]) -> dict[str, subprocess.CompletedProcess]:
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
-        futures = {key: pool.submit(cli, args) for key, args in jobs.items()}
-        return {key: f.result() for key, f in futures.items()}
-
-
 def test_every_bad_file_has_a_case():
     on_disk = {p.stem for p in BAD.glob("*.yaml")}
     assert on_disk == set(FILE_CASES)
@@ -179,7 +171,7 @@ def sampled(tmp_path_factory, cli, tiny_text):
     jobs = {case: _argv(case, work / f"out-{i}") for i, case in enumerate(SAMPLE)}
     jobs["out_is_a_file"] = ["run", str(tiny), "--out", str(occupied)]
     jobs["out_under_a_file"] = ["run", str(tiny), "--out", str(occupied / "sub")]
-    return work, _run_all(cli, jobs)
+    return work, run_all(jobs)
 
 
 @pytest.mark.parametrize("case", SAMPLE)
@@ -206,7 +198,7 @@ def test_out_under_a_file(sampled, one_error_line):
 @pytest.mark.slow
 def test_every_case_as_a_process(tmp_path, cli, one_error_line):
     outs = {case: tmp_path / f"out-{i}" for i, case in enumerate(sorted(CASES))}
-    procs = _run_all(cli, {case: _argv(case, out) for case, out in outs.items()})
+    procs = run_all({case: _argv(case, out) for case, out in outs.items()})
     failures = {}
     for case, proc in procs.items():
         try:
