@@ -28,9 +28,8 @@ import mesa
 import numpy as np
 
 from agents.incidents import ABANDONED
-from sim.eventlog import CODE, register_kind
 from sim.eventlog import EventKind as K
-from sim.eventlog import key as row_key
+from sim.eventlog import key_of, register_kind
 
 #: A call sent to another centre than its line's own (detail: from, to).
 CALL_REROUTED = register_kind("call_rerouted")
@@ -39,7 +38,7 @@ OUTAGE_STARTED = register_kind("outage_started")
 OUTAGE_ENDED = register_kind("outage_ended")
 
 # log keys of the rows without a unit (see sim.eventlog.key)
-_RECEIVED, _ANSWERED = (row_key(CODE[kind]) for kind in (K.CALL_RECEIVED, K.CALL_ANSWERED))
+_RECEIVED, _ANSWERED = key_of(K.CALL_RECEIVED), key_of(K.CALL_ANSWERED)
 
 
 class CallCentre(mesa.Agent):

@@ -11,15 +11,14 @@ import numpy as np
 from agents.incidents import OPEN, RESOLVED, UNSERVED
 from agents.policies.dispatch import Candidates
 from agents.responders import AT_STATION, BUSY
-from sim.eventlog import CODE
 from sim.eventlog import EventKind as K
-from sim.eventlog import key as row_key
+from sim.eventlog import key_of
 from sim.kernels.select import _choose_kernel  # engine-owned arrays: valid by construction
 
 NAN = math.nan
 
 # log keys of the events without a unit (see sim.eventlog.key)
-_QUEUED, _CLEARED = (row_key(CODE[kind]) for kind in (K.INCIDENT_QUEUED, K.INCIDENT_CLEARED))
+_QUEUED, _CLEARED = key_of(K.INCIDENT_QUEUED), key_of(K.INCIDENT_CLEARED)
 
 
 class DispatchCentre(mesa.Agent):
@@ -59,7 +58,7 @@ class DispatchCentre(mesa.Agent):
         # the model's parts, bound once: the hot paths below run once or twice per call
         self.book, self.fleet, self.env, self.log = model.book, model.fleet, model.env, model.log
         self._log_t, self._log_key, self._log_incident = model.log.appenders()
-        self._key_dispatched = [row_key(CODE[K.UNIT_DISPATCHED], u) for u in range(w.n_units)]
+        self._key_dispatched = [key_of(K.UNIT_DISPATCHED, u) for u in range(w.n_units)]
         self._rows_for = model.travel.rows_for
         self._travel = model.travel
         n = w.n_units  # the kernel's trip arguments when it is to read ``loc`` for every unit

@@ -18,8 +18,8 @@ import mesa
 import numpy as np
 import simpy
 
-from sim.eventlog import CODE, key, register_kind
 from sim.eventlog import EventKind as K
+from sim.eventlog import key_of, register_kind
 
 #: Events of units leaving and rejoining service and of relocations (detail: reason, destination).
 UNIT_OUT_OF_SERVICE = register_kind("unit_out_of_service")
@@ -298,7 +298,7 @@ class Unit(mesa.Agent):
         add_assignment, redispatch = m.assignments.extend, fleet.redispatch
         post, off_duty, on_idle = fleet.post, fleet.off_duty, m.on_unit_idle
         k_en_route, k_arrived, k_left, k_returning, k_available = (
-            key(CODE[kind], u) for kind in (K.UNIT_EN_ROUTE, K.UNIT_ARRIVED, K.UNIT_LEFT_SCENE,
+            key_of(kind, u) for kind in (K.UNIT_EN_ROUTE, K.UNIT_ARRIVED, K.UNIT_LEFT_SCENE,
                                             K.UNIT_RETURNING, K.UNIT_AVAILABLE))
         here = post[u]
         incident = yield self._wake
