@@ -106,7 +106,7 @@ class Fleet:
         # the current trip of each moving unit (lists: read one at a time at every dispatch decision)
         self.move_from = self.home.tolist()
         self.move_to = self.home.tolist()
-        self.move_t0 = [0.0] * n
+        self.move_t0 = [0.0] * n  # mirrored by the array trip_t0 below, which the choice kernel reads
         self.speed = w.unit_speed
         self._speed = w.unit_speed.tolist()
         self.turnout = w.unit_turnout
@@ -185,13 +185,13 @@ class Fleet:
     def refresh_moving(self, c: int) -> list[int]:
         """Bring the ``loc`` of each moving unit with capability ``c`` up to now; return their locations.
 
-        Runs at every dispatch decision while units are on the move, for the
-        capability being filled (the others are placed when they are sent,
-        :meth:`stop`). A unit's position changes only when it reaches the next
-        node of its route, so it is asked of the travel model again only once
-        its elapsed time passes the bound kept with it: the cost per decision
-        no longer grows with the number of units on the move (see
-        benchmarks/city_scale.py).
+        Used where the choice kernel cannot place units itself (plane
+        geographies, road networks too large to hold every row, and the
+        general ``select`` path), for the capability being filled (the others
+        are placed when they are sent, :meth:`stop`). A unit's position changes
+        only when it reaches the next node of its route, so it is asked of the
+        travel model again only once its elapsed time passes the bound kept
+        with it; the loop still visits every moving unit of the capability.
         """
         has, until, where = self._has_cap, self._until, self._where
         now, t0, speed = self.model.env.now, self.move_t0, self._speed
