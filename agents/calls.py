@@ -99,7 +99,7 @@ class CallCentre(mesa.Agent):
     def _minutes(self, i: int, column: list[float]) -> float:
         """A call's answer or processing minutes here: its own draw, times the manual factor if rerouted."""
         minutes = column[i]
-        return minutes * self.manual_factor if i in self.model.calls.rerouted else minutes
+        return minutes * self.manual_factor if i in self.model.calls.centre_of else minutes
 
     def _answer(self, i: int) -> None:
         delay = self._minutes(i, self.model.book.answer)
@@ -171,9 +171,9 @@ class Switchboard:
 
     The background and scripted calls (drawn before the run) arrive through a
     chain of timeout callbacks, one event per call; incidents raised during the
-    run arrive through :meth:`receive`. ``centre_of`` (which centre took each
-    call) and ``rerouted`` (the calls sent to another centre than their
-    line's) feed the incidents table.
+    run arrive through :meth:`receive`. ``centre_of`` (the calls sent to
+    another centre than their line's, and the centre that took each) feeds
+    the incidents table.
 
     Parameters
     ----------
@@ -187,7 +187,6 @@ class Switchboard:
         self.line_of_type = w.type_line.tolist()
         self.primary_of_line = w.line_centre.tolist()
         self.centre_of: dict[int, int] = {}    # rerouted calls: the centre that took each
-        self.rerouted: set[int] = set()
         self.holding: dict[int, CallCentre] = {}   # calls on hold, by the centre holding them
         self.patience_started: set[int] = set()
         stream = model.book.stream
@@ -267,7 +266,6 @@ class Switchboard:
     def reroute(self, i: int, frm: int, to: CallCentre) -> None:
         """Record and log that call ``i`` goes to centre ``to`` instead of ``frm``."""
         m = self.model
-        self.rerouted.add(i)
         self.centre_of[i] = to.index
         names = m.world.centre_names
         m.log.add(m.env.now, CALL_REROUTED, i, -1,
