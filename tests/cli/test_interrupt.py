@@ -16,7 +16,8 @@ def test_ctrl_c_during_a_long_run(tmp_path):
     out = tmp_path / "o"
     # about 15 s of simulation on the development machine: certainly still running when interrupted
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "run", "ansan", "--days", "2000", "--out",
-                             str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)  # as from a shell, whatever the test runner set
     try:
         _wait_for_cpu(proc.pid, 4.0)                    # imports (~1.5 s of CPU) done, the run under way
         assert proc.poll() is None, proc.communicate()
@@ -25,11 +26,19 @@ def test_ctrl_c_during_a_long_run(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, (proc.returncode, stderr)
+    assert proc.returncode == 130, (proc.returncode, stdout, stderr)
     assert stdout == ""
     assert stderr.startswith("anjeon: interrupted") and stderr.count("\n") == 1, stderr
     assert "Traceback" not in stderr
     assert list(tmp_path.iterdir()) == []              # no output directory, no temporary
+
+
+def _default_sigint() -> None:
+    """In the child: Ctrl-C acts as from a shell (its default action, which Python makes KeyboardInterrupt).
+
+    A disposition of SIG_IGN would be inherited from the test process otherwise, and Python keeps it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_cpu(pid: int, seconds: float, limit_s: float = 120.0) -> None:
