@@ -238,4 +238,7 @@ def _builtin() -> None:
 
 
 #: Modules whose components are built in (imported before a name is looked up).
-BUILTIN_MODULES: tuple[str, ...] = ("agents.moveup", "agents.fire")
+BUILTIN_MODULES: tuple[str, ...] = (
+    "agents.moveup",
+    "agents.fire",
+)
