@@ -65,11 +65,16 @@ class DispatchCentre(mesa.Agent):
         self._no_trips = (np.zeros(n, dtype=np.bool_), np.zeros(n), 0.0, np.zeros((n, 1), dtype=np.int64),
                           np.zeros((n, 1)), np.zeros(n, dtype=np.int64))
         self._on_decided = model.on_decided
+        self._before_decide = model.before_decide
         self._detail_text = model.detail.get
 
     # -- dispatching ------------------------------------------------------------
     def decide(self, i: int, now: float) -> None:
         """Incident ``i``'s call is processed: send units for what it needs, queue what is missing."""
+        if self._before_decide:
+            for hook in self._before_decide:
+                if hook(i, now):
+                    return
         book, free_count = self.book, self.fleet.free_count
         kind = book.kind[i]
         need, base, wanted = book.need, i * self.n_caps, self.wanted[kind]

@@ -94,6 +94,12 @@ class Simulation(mesa.Model):
         #: time a unit becomes idle at its post (unit index); empty lists cost the loop next to nothing
         self.on_decided: list[Callable[[int], None]] = []
         self.on_unit_idle: list[Callable[[int], None]] = []
+        #: decisions that may hold things back: ``before_decide(i, now)`` returning True defers
+        #: incident ``i``'s dispatch decision (the hook calls ``dispatch.decide(i, now)`` later, when it
+        #: is ready, and must then return False for ``i``); ``on_arrival(u, i)`` returning a SimPy event
+        #: makes unit ``u`` wait on scene for it before its work on ``i`` starts (None: start at once)
+        self.before_decide: list[Callable[[int, float], bool]] = []
+        self.on_arrival: list[Callable[[int, int], Any]] = []
         self._station_at = {int(x): n for n, x in zip(world.station_names, world.station_loc, strict=True)}
         self.fleet = Fleet(self)
         self.dispatch = DispatchCentre(self, policy)

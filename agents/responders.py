@@ -296,7 +296,7 @@ class Unit(mesa.Agent):
         travel, timeout, u, speed = m.travel, m.env.timeout, self.index, self.speed
         log_t, log_key, log_incident = m.log.appenders()
         add_assignment, redispatch = m.assignments.extend, fleet.redispatch
-        post, off_duty, on_idle = fleet.post, fleet.off_duty, m.on_unit_idle
+        post, off_duty, on_idle, on_arrival = fleet.post, fleet.off_duty, m.on_unit_idle, m.on_arrival
         k_en_route, k_arrived, k_left, k_returning, k_available = (
             key_of(kind, u) for kind in (K.UNIT_EN_ROUTE, K.UNIT_ARRIVED, K.UNIT_LEFT_SCENE,
                                             K.UNIT_RETURNING, K.UNIT_AVAILABLE))
@@ -326,12 +326,19 @@ class Unit(mesa.Agent):
             log_t(t_arrive)
             log_key(k_arrived)
             log_incident(i)
+            t_work = t_arrive
+            if on_arrival:  # a component may hold the work back (material, verification...)
+                for hook in on_arrival:
+                    hold = hook(u, i)
+                    if hold is not None:
+                        yield hold
+                t_work = env.now
             on_scene = book.on_scene[i]
             if on_scene > 0:
                 yield timeout(on_scene)
-                t_left = t_arrive + on_scene  # env.now, exactly: SimPy fires a timeout at now + delay
+                t_left = t_work + on_scene  # env.now, exactly: SimPy fires a timeout at now + delay
             else:
-                t_left = t_arrive
+                t_left = t_work
             self.t_left = t_left
             log_t(t_left)
             log_key(k_left)
