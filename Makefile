@@ -31,7 +31,7 @@ $(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
 
 # Runtime plus the dev extra: the test, lint and browser-driving tools.
 $(DEV_STAMP): $(RUNTIME_STAMP)
-	@echo "installing the dev tools into $(VENV) (pip -e .[dev]: pytest, hypothesis, ruff, playwright)"
+	@echo "installing the dev tools into $(VENV) (pip -e .[dev]: pytest, hypothesis, ruff, playwright, the osm extra)"
 	$(PIP) -e ".[dev]"
 	@touch $(DEV_STAMP)
 

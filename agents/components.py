@@ -241,4 +241,14 @@ def _builtin() -> None:
 BUILTIN_MODULES: tuple[str, ...] = (
     "agents.moveup",
     "agents.fire",
+    "agents.drill",
+    "agents.reserves",
+    "agents.drones",
+    "agents.sensors",
+    "agents.prepositioning",
+    "agents.escalation",
+    "agents.citizens",
+    "agents.flood",
+    "agents.plume",
+    "agents.quake",
 )

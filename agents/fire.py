@@ -41,6 +41,10 @@ Scenario section::
         cells_per_incident: 25
         suppression_radius_km: 0.3      # 0: no suppression
         log_every: 12                   # a fire_step row every 12 steps (0: none)
+        snapshots: [8 h, 12 h]          # footprints.parquet: burning (1) and burnt (2) cells then
+
+The component offers the hazard field protocol (:mod:`agents.hazard`):
+``hazard == "fire"`` and ``sample(x_km, y_km)`` (1.0 where a cell burns now).
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ from pydantic import (
 )
 
 from agents.components import Component, register
+from agents.hazard import Footprints, Snapshots, sample_grid
 from scenarios.base import Duration, Point, PositiveDuration
 from sim.errors import InputError
 from sim.eventlog import EventKind, register_kind
@@ -132,6 +137,8 @@ class FireSection(_Strict):
     suppression_radius_km: NonNegativeFloat = 0.0
     #: steps between ``fire_step`` event rows; 0: none
     log_every: int = Field(default=0, ge=0)
+    #: times of the footprints written to ``footprints.parquet`` (burning: 1, burnt: 2)
+    snapshots: Snapshots = ()
 
     @model_validator(mode="after")
     def _shape_needs_origin(self) -> FireSection:
@@ -149,6 +156,8 @@ class Layout:
     grid : GridSection
     source : str, optional
         For error messages.
+    name : str
+        The component's section, for error messages (``components.<name>.grid``).
 
     Raises
     ------
@@ -156,15 +165,15 @@ class Layout:
         On a matrix geography, no district boundaries to derive the grid from, or a grid too large.
     """
 
-    def __init__(self, world: Any, grid: GridSection, source: str | None):
+    def __init__(self, world: Any, grid: GridSection, source: str | None, name: str = "fire"):
         if world.geo.kind == "matrix":
-            raise InputError("a fire needs a map in km (coordinates or roads), not a travel-time matrix",
-                             source, "components.fire")
+            raise InputError(f"a {name} needs a map in km (coordinates or roads), not a travel-time matrix",
+                             source, f"components.{name}")
         polys = [(d, np.asarray(b, dtype=np.float64)) for d, b in enumerate(world.district_boundaries)
                  if b is not None]
         if not polys and grid.shape is None:
             raise InputError("no district has a boundary: give origin_km and shape", source,
-                             "components.fire.grid")
+                             f"components.{name}.grid")
         self.cell_km = float(grid.cell_km)
         if polys:
             vertices = np.concatenate([p for _, p in polys])
@@ -177,7 +186,7 @@ class Layout:
             nx = max(1, math.ceil((hi[0] - ox) / self.cell_km - 1e-9))
         if ny * nx > MAX_CELLS:
             raise InputError(f"the grid would have {ny} x {nx} cells, more than {MAX_CELLS:,}; "
-                             "use larger cells", source, "components.fire.grid.cell_km")
+                             "use larger cells", source, f"components.{name}.grid.cell_km")
         self.origin = (float(ox), float(oy))
         self.shape = (int(ny), int(nx))
         self._polys = polys
@@ -226,6 +235,7 @@ class Fire(Component):
     """
 
     Section = FireSection
+    hazard = "fire"
 
     @classmethod
     def check(cls, world: Any, section: FireSection, source: str | None) -> None:
@@ -253,10 +263,23 @@ class Fire(Component):
         self.steps = 0
         self.n_affected = 0  # cells that caught fire so far (burning or burnt)
         self.n_suppressed = 0
+        self.footprints = Footprints("fire", self.layout, section.snapshots)
 
     def start(self) -> None:
-        """Start the fire's one SimPy process."""
+        """Start the fire's one SimPy process (and the snapshots' when there are any)."""
         self.model.env.process(self._burn())
+        self.footprints.start(self.model.env, self._footprint)
+
+    # -- the hazard field ------------------------------------------------------------------
+    def sample(self, x_km: np.ndarray, y_km: np.ndarray) -> np.ndarray:
+        """1.0 where the cell holding a point burns now, else 0 (outside the grid too)."""
+        return (sample_grid(self.layout, self.front.state, x_km, y_km) == BURNING).astype(np.float64)
+
+    def _footprint(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cells burning (value 1) or burnt out (value 2) now, ascending."""
+        flat = self.front.state.reshape(-1)
+        cells = np.flatnonzero(flat >= BURNING)
+        return cells, (flat[cells] - BURNING + 1).astype(np.float64)
 
     # -- the process --------------------------------------------------------------------
     def _burn(self) -> Generator:
@@ -346,12 +369,19 @@ class Fire(Component):
 
     # -- results -----------------------------------------------------------------------
     def tables(self) -> dict[str, dict[str, Any]]:
-        """The ``fire`` table: t_min, burning, burnt, suppressed (cells), after each step and ignition."""
+        """The ``fire`` table: t_min, burning, burnt, suppressed (cells), after each step and ignition.
+
+        With ``snapshots``, also ``footprints`` (burning cells: value 1, burnt out: 2).
+        """
         cols = list(zip(*self.rows, strict=True)) if self.rows else [(), (), (), ()]
-        return {"fire": {"t_min": np.array(cols[0], dtype=np.float64),
-                         "burning": np.array(cols[1], dtype=np.int64),
-                         "burnt": np.array(cols[2], dtype=np.int64),
-                         "suppressed": np.array(cols[3], dtype=np.int64)}}
+        out: dict[str, dict[str, Any]] = {"fire": {"t_min": np.array(cols[0], dtype=np.float64),
+                                                   "burning": np.array(cols[1], dtype=np.int64),
+                                                   "burnt": np.array(cols[2], dtype=np.int64),
+                                                   "suppressed": np.array(cols[3], dtype=np.int64)}}
+        fp = self.footprints.table()
+        if fp is not None:
+            out["footprints"] = fp
+        return out
 
     def summary(self) -> dict[str, Any]:
         """Cells burnt (burnt out or burning at the end), incidents raised, steps, and the grid's size."""

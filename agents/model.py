@@ -90,6 +90,8 @@ class Simulation(mesa.Model):
         self.assignments = RowBuffer(len(ASSIGNMENT_FIELDS))
         self.hospitals = [Hospital(self, h) for h in range(len(world.hospital_names))]
         self._nearest_hospital: dict[int, int] = {}
+        #: hospitals on diversion (:meth:`divert_hospital`): they take no patients while another does
+        self.diverting: set[int] = set()
         #: decisions on events: callables run after each dispatch decision (incident id) and each
         #: time a unit becomes idle at its post (unit index); empty lists cost the loop next to nothing
         self.on_decided: list[Callable[[int], None]] = []
@@ -137,14 +139,28 @@ class Simulation(mesa.Model):
         """Drop answers cached from the roads as they were (after a road change). Mutates the model."""
         self._nearest_hospital.clear()
         self.fleet.forget_positions()
+        self.dispatch.roads_changed()  # what closed roads cut off is tried again
 
     def nearest_hospital(self, loc: int) -> int:
         """Index of the hospital with the shortest trip from ``loc``."""
         h = self._nearest_hospital.get(loc)
         if h is None:
             times = self.travel.times_from(loc, self.world.hospital_loc)
+            if self.diverting and len(self.diverting) < len(times):  # the nearest that takes patients
+                times = np.where(np.isin(np.arange(len(times)), list(self.diverting)), np.inf, times)
             h = self._nearest_hospital[loc] = int(np.argmin(times))
         return h
+
+    def divert_hospital(self, h: int, diverting: bool) -> None:
+        """Start or end hospital ``h``'s diversion: while on, patients go to the nearest other one.
+
+        When every hospital diverts, patients go to the nearest. Mutates the model.
+        """
+        if diverting:
+            self.diverting.add(int(h))
+        else:
+            self.diverting.discard(int(h))
+        self._nearest_hospital.clear()
 
     def place_name(self, loc: int) -> str:
         """A readable name of location ``loc``: a station's name, else its coordinates or index."""
@@ -244,6 +260,9 @@ class Simulation(mesa.Model):
         tables: dict[str, dict[str, Any]] = {}
         for name, part in self.components.items():
             for table, columns in part.tables().items():
+                if table == "footprints" and table in tables:  # hazards share one footprints table
+                    tables[table] = {k: np.concatenate([v, columns[k]]) for k, v in tables[table].items()}
+                    continue
                 if table in tables or table in ("incidents", "assignments", "units", "events", "run"):
                     raise RuntimeError(f"component {name!r} names its table {table!r}, which is taken")
                 tables[table] = columns
@@ -377,6 +396,11 @@ class Simulation(mesa.Model):
             "hospital": _coded(a[:, 7].astype(np.int64), w.hospital_names),
             "mutual_aid": w.unit_district[unit] != self._incident_district()[inc],
             "from_station": a[:, 8].astype(bool),
+            # issue #11 (agents/dispatch.py): the level the unit answered at, whether it was taken off
+            # a lower-priority assignment to come, and whether it left this one before arriving
+            "escalation_level": self.dispatch.assignment_levels(unit, inc),
+            "diverted": self.dispatch.diverted_column(inc, unit),
+            "recalled": np.isnan(a[:, 3]) & ~np.isnan(a[:, 5]),
         }
 
     def _incident_district(self) -> np.ndarray:
@@ -397,6 +421,7 @@ class Simulation(mesa.Model):
             "station": _coded(w.unit_station, w.station_names),
             "district": _coded(w.unit_district, w.district_names),
             "tier": _coded(w.unit_tier, TIERS),
+            "agency": _coded(w.unit_agency, w.agency_names),
             "busy_min": busy,
             "n_assignments": count,
             "utilization": busy / (hi - lo) if hi > lo else np.full(w.n_units, np.nan),

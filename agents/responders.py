@@ -114,6 +114,9 @@ class Fleet:
         #: per state code: may a unit in it be sent (read by :meth:`transition`)
         self._free = tuple(e is True or (e == "moving" and self.redispatch) for e in _STATE_ELIGIBLE)
         self.moving: set[int] = set()
+        #: idle units away from their post because closed roads cut it off (they set off for it when a
+        #: road change opens a way: ``DispatchCentre.roads_changed``)
+        self.stranded: set[int] = set()
         #: reason for units to go out of service when their job ends (None: stays in service)
         self.off_duty: list[str | None] = [None] * n
         self.caps = [np.flatnonzero(row).tolist() for row in w.unit_caps]
@@ -130,6 +133,9 @@ class Fleet:
         self.route_nodes = np.zeros((n, 16), dtype=np.int64)
         self.route_cum = np.zeros((n, 16))
         self._unrouted: set[int] = set()
+        #: trip recorder ``trace(u, here, dest, now)`` called as each trip of a unit sets off (None: off,
+        #: as in every run but an animated replay, sim/replay.py); set it before the run starts
+        self.trace = None
         self.exists = w.unit_caps.any(axis=0).tolist()
         self.free_count = w.unit_caps.sum(axis=0).tolist()
         self.units = [Unit(model, u) for u in range(n)]
@@ -155,6 +161,8 @@ class Fleet:
         self.on_trip[u] = True
         self.trip_t0[u] = now
         self._unrouted.add(u)
+        if self.trace is not None:
+            self.trace(u, here, dest, now)
 
     def end_trip(self, u: int) -> None:
         """Unit ``u``'s trip is over (arrived, or cut short). Mutates the fleet."""
@@ -276,7 +284,7 @@ class Unit(mesa.Agent):
         self.speed = float(w.unit_speed[index])
         self.turnout = float(w.unit_turnout[index])
         self.transports = bool(w.unit_transports[index])
-        self.job = -1
+        self.job = self.cap = -1  # the incident it works for, and the capability it was sent for
         self.t_dispatch = self.t_arrive = self.t_left = self.travel = math.nan
         self.from_station = True
         self.back = None  # the event an out-of-service unit waits on at its post
@@ -297,6 +305,7 @@ class Unit(mesa.Agent):
         log_t, log_key, log_incident = m.log.appenders()
         add_assignment, redispatch = m.assignments.extend, fleet.redispatch
         post, off_duty, on_idle, on_arrival = fleet.post, fleet.off_duty, m.on_unit_idle, m.on_arrival
+        trace = fleet.trace
         k_en_route, k_arrived, k_left, k_returning, k_available = (
             key_of(kind, u) for kind in (K.UNIT_EN_ROUTE, K.UNIT_ARRIVED, K.UNIT_LEFT_SCENE,
                                             K.UNIT_RETURNING, K.UNIT_AVAILABLE))
@@ -312,15 +321,27 @@ class Unit(mesa.Agent):
             dest = book.loc[i]
             from_station = self.from_station  # else it goes on from ``here``
             if from_station and self.turnout > 0:
-                yield timeout(self.turnout)
+                try:
+                    yield timeout(self.turnout)
+                except simpy.Interrupt as stop:  # recalled or diverted (DispatchCentre.recall, divert)
+                    incident, here = stop.cause, int(fleet.loc[u])
+                    continue
                 log_t(env.now)
                 log_key(k_en_route)
                 log_incident(i)
             trip = self.travel = travel.time(here, dest) / speed
             if trip > 0:
-                if trip == math.inf:
-                    raise RuntimeError(f"unit {m.world.unit_names[u]} cannot reach incident {i}")
-                yield timeout(trip)
+                if trip == math.inf:  # roads closed since it was chosen cut the scene off: taken off it
+                    incident = yield from self._cannot_reach()
+                    here = int(fleet.loc[u])
+                    continue
+                if trace is not None:
+                    trace(u, here, dest, env.now)
+                try:
+                    yield timeout(trip)
+                except simpy.Interrupt as stop:  # recalled or diverted: where it was met is in fleet.loc
+                    incident, here = stop.cause, int(fleet.loc[u])
+                    continue
             here = fleet.loc[u] = dest
             t_arrive = self.t_arrive = env.now
             log_t(t_arrive)
@@ -365,6 +386,9 @@ class Unit(mesa.Agent):
                     continue
             home = post[u]
             trip = travel.time(here, home) / speed if here != home else 0.0
+            if trip == math.inf:  # closed roads cut its post off: available where it is
+                home, trip = here, 0.0
+                fleet.stranded.add(u)
             if trip > 0:
                 fleet.transition(u, RETURNING)
                 fleet.set_out(u, here, home, now)
@@ -399,7 +423,15 @@ class Unit(mesa.Agent):
         hospital = m.hospitals[h]
         m.book.hospital[i] = h
         trip = m.travel.time(scene, hospital.loc) / self.speed
+        while trip == math.inf:  # closed roads cut every hospital off: wait on scene for a road change
+            yield m.dispatch.roads_event
+            h = m.nearest_hospital(scene)
+            hospital = m.hospitals[h]
+            m.book.hospital[i] = h
+            trip = m.travel.time(scene, hospital.loc) / self.speed
         if trip > 0:
+            if m.fleet.trace is not None:
+                m.fleet.trace(u, scene, hospital.loc, env.now)
             yield env.timeout(trip)
         m.fleet.loc[u] = hospital.loc
         where = m.detail(("hospital", h), lambda: {"hospital": m.world.hospital_names[h]})
@@ -420,12 +452,14 @@ class Unit(mesa.Agent):
         """Carry out ``order`` (a SimPy sub-process); returns the next incident or order."""
         if order.kind == "off_duty" or self.model.fleet.state[self.index] == OUT_OF_SERVICE:
             return (yield from self._off_duty())  # (taken out while setting off: to its new post)
+        if order.kind == "recall":
+            return (yield from self._recalled())
         m, u = self.model, self.index
         env, fleet = m.env, m.fleet
         here, dest = int(fleet.loc[u]), order.dest
         fleet.transition(u, RELOCATING)
         m.log.add(env.now, UNIT_RELOCATING, -1, u, m.detail(("to", dest), lambda: {"to": m.place_name(dest)}))
-        trip = m.travel.time(here, dest) / self.speed if here != dest else 0.0
+        dest, trip = self._way_to_post(here, dest)
         if trip > 0:
             fleet.set_out(u, here, dest, env.now)
             try:
@@ -439,6 +473,36 @@ class Unit(mesa.Agent):
         m.log.add(env.now, K.UNIT_AVAILABLE, -1, u)
         return (yield from self._await_work())
 
+    def _recalled(self):
+        """Taken off its assignment before arriving (a SimPy sub-process); returns the next incident or order.
+
+        Like a unit whose job ended: out of service if due, else the most urgent
+        waiting call it may serve, else back to its post (a trip that may be cut short).
+        """
+        m, u = self.model, self.index
+        env, fleet = m.env, m.fleet
+        if fleet.off_duty[u] is not None:
+            return (yield from self._off_duty())
+        incident = m.dispatch.unit_free(u, env.now)  # books the unit while still BUSY
+        if incident >= 0:
+            return incident
+        here = int(fleet.loc[u])
+        home, trip = self._way_to_post(here, fleet.post[u])
+        if trip > 0:
+            fleet.transition(u, RETURNING)
+            fleet.set_out(u, here, home, env.now)
+            m.log.add(env.now, K.UNIT_RETURNING, -1, u)
+            try:
+                yield env.timeout(trip)
+            except simpy.Interrupt as diverted:
+                return diverted.cause  # where it was met is in fleet.loc (set by the interrupter)
+            finally:
+                fleet.end_trip(u)
+        fleet.loc[u] = home
+        fleet.transition(u, AT_STATION)
+        m.log.add(env.now, K.UNIT_AVAILABLE, -1, u)
+        return (yield from self._await_work())
+
     def _off_duty(self):
         """Out of service: drive to the post, wait to be put back (a SimPy sub-process)."""
         m, u = self.model, self.index
@@ -446,9 +510,11 @@ class Unit(mesa.Agent):
         if fleet.state[u] != OUT_OF_SERVICE:  # its job just ended
             fleet.transition(u, OUT_OF_SERVICE)
             m.log.add(env.now, UNIT_OUT_OF_SERVICE, -1, u, {"reason": fleet.off_duty[u]})
-        here, dest = int(fleet.loc[u]), fleet.post[u]
-        trip = m.travel.time(here, dest) / self.speed if here != dest else 0.0
+        here = int(fleet.loc[u])
+        dest, trip = self._way_to_post(here, fleet.post[u])
         if trip > 0:  # not interruptible: nobody sends a unit out of service
+            if fleet.trace is not None:
+                fleet.trace(u, here, dest, env.now)
             yield env.timeout(trip)
         fleet.loc[u] = dest
         if fleet.off_duty[u] is not None:
@@ -457,6 +523,24 @@ class Unit(mesa.Agent):
         fleet.transition(u, AT_STATION)
         m.log.add(env.now, UNIT_IN_SERVICE, -1, u)
         return (yield from self._await_work())
+
+    def _way_to_post(self, here: int, post: int) -> tuple[int, float]:
+        """Where the unit heading for ``post`` ends up and the trip's minutes.
+
+        ``post`` and the trip, or, when closed roads cut the post off, ``here`` and no
+        trip: the unit stays, stranded (it sets off when a road change opens a way).
+        Mutates ``fleet.stranded``.
+        """
+        trip = self.model.travel.time(here, post) / self.speed if here != post else 0.0
+        if trip == math.inf:
+            self.model.fleet.stranded.add(self.index)
+            return here, 0.0
+        return post, trip
+
+    def _cannot_reach(self):
+        """Dispatched but cut off from its scene (a SimPy sub-process): off the job, then as if recalled."""
+        self.model.dispatch.cannot_reach(self.index)
+        return (yield from self._recalled())
 
     def _await_work(self):
         """Idle at the post: the most urgent waiting incident it can serve, else wait to be woken."""

@@ -29,6 +29,8 @@ _LAZY = {
     "open_dir": ("analysis.store", "open_dir"),
     "collect": ("analysis.digest", "collect"),
     "build_report": ("analysis.report", "build_report"),
+    "build_aar": ("analysis.aar", "build_aar"),
+    "build_replay_html": ("analysis.replayview", "build_replay_html"),
     "write_report": ("analysis.report", "write_report"),
     "figures": ("analysis.figures", None),
     "stats": ("analysis.stats", None),
@@ -48,7 +50,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "build_report", "collect", "compare", "config_means", "delay_stats", "equity", "figures", "gini", "holm",
+    "build_aar", "build_replay_html", "build_report", "collect", "compare", "config_means", "delay_stats",
+    "equity", "figures", "gini", "holm",
     "open_dir", "paired_differences", "prob_best", "report", "response_by", "response_stats", "run_metrics",
     "stats", "status_counts", "store", "summarize", "t_interval", "timeseries", "utilisation_by_kind",
     "write_report",

@@ -1,4 +1,4 @@
-"""``anjeon report DIR [-o FILE]``: the sub-command that writes the HTML report (a CLI plug-in).
+"""``anjeon report DIR [-o FILE]`` and ``anjeon aar RUN_DIR [--fork DIR]``: the HTML reports (a CLI plug-in).
 
 ``sim.cli`` imports this module and calls :func:`register`. Errors in the
 directory given end as one line on standard error and exit code 2, as every
@@ -25,7 +25,7 @@ STALE_AFTER_S = 3600.0
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``report`` sub-command to ``anjeon``'s sub-parsers.
+    """Add the ``report`` and ``aar`` sub-commands to ``anjeon``'s sub-parsers.
 
     Parameters
     ----------
@@ -43,6 +43,18 @@ def register(subparsers: Any) -> None:
     p.add_argument("-o", "--output", type=_path(),
                    help="HTML file to write (default: DIR/report.html)")
     p.set_defaults(handler=_report)
+    a = subparsers.add_parser(
+        "aar", help="write the after-action report of a drill run (per inject: what followed)",
+        description="Write one offline HTML after-action report of a run directory: per inject (or per "
+                    "time window when the run has no injects) the calls that followed, the units sent, where "
+                    "the delay came from (answer, dispatch, waiting for a unit, turnout, travel) and the "
+                    "targets met or missed; the bottlenecks (busiest units, longest waits, stock-outs); and, "
+                    "with --fork, the incidents after the fork time in both branches.")
+    a.add_argument("directory", type=_path(), help="run directory (with run.json)")
+    a.add_argument("--fork", type=_path(), help="a run directory forked from it, to compare with")
+    a.add_argument("-o", "--output", "--out", type=_path(),
+                   help="HTML file to write (default: DIR/after-action.html)")
+    a.set_defaults(handler=_aar)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -55,6 +67,22 @@ def _report(args: argparse.Namespace) -> int:
         target = args.output if args.output is not None else args.directory / "report.html"
         text = build_report(args.directory)
         write_text_atomic(target, text)
+    except (StoreError, OSError) as exc:
+        print(f"anjeon: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    print(target)
+    return 0
+
+
+def _aar(args: argparse.Namespace) -> int:
+    from analysis.aar import build_aar
+    from analysis.store import StoreError
+
+    try:
+        if args.output is not None and args.output.is_dir():
+            raise StoreError(f"{args.output}: is a directory; give the HTML file to write")
+        target = args.output if args.output is not None else args.directory / "after-action.html"
+        write_text_atomic(target, build_aar(args.directory, fork=args.fork))
     except (StoreError, OSError) as exc:
         print(f"anjeon: error: {_one_line(exc)}", file=sys.stderr)
         return 2

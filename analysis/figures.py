@@ -366,12 +366,20 @@ def add_places(fig: go.Figure, places: pd.DataFrame, col: int = 1, legend: bool 
     fig : plotly.graph_objects.Figure
         A map made by :func:`district_map` or :func:`reach_map`.
     places : DataFrame
-        Rows of kind ``station`` or ``hospital`` with name, x_km and y_km (others are ignored).
+        Rows of kind ``station`` or ``hospital`` with name, x_km and y_km, and of kind ``road``
+        (consecutive pairs are the ends of a road link, drawn as thin lines); others are ignored.
     col : int
         Subplot column.
     legend : bool
         Show the two traces in the legend.
     """
+    roads = places[places["kind"] == "road"]  # imported (OSM) geographies: links as pairs of end rows
+    if len(roads) >= 2:
+        ends = roads[["x_km", "y_km"]].to_numpy(float)[: len(roads) // 2 * 2].reshape(-1, 2, 2)
+        line = np.concatenate([ends, np.full((len(ends), 1, 2), np.nan)], axis=1).reshape(-1, 2)
+        fig.add_trace(go.Scatter(x=line[:, 0], y=line[:, 1], mode="lines", name="roads", legendgroup="roads",
+                                 showlegend=legend, line={"color": "#8a8f98", "width": 0.8},
+                                 hoverinfo="skip", connectgaps=False), row=1, col=col)
     # stations named above their marker, hospitals below theirs: the two often stand close together
     styles = {"station": ("stations", "square", "#1d2430", 10, "top center"),
               "hospital": ("hospitals", "cross", "#D55E00", 11, "bottom center")}

@@ -178,6 +178,37 @@ def run_metrics(incidents: pd.DataFrame, units: pd.DataFrame) -> dict[str, float
     for row in utilisation_by_kind(units).to_dict("records"):
         out[f"utilization_{row['kind']}"] = float(row["utilization"])
     out.update(_more_metrics(incidents, units))
+    out.update(resource_metrics(incidents))
+    return out
+
+
+def resource_metrics(incidents: pd.DataFrame) -> dict[str, float]:
+    """Keys of the resource components of issue #11, present only when their columns are.
+
+    ``wasted_dispatches`` (units sent to false alarms), ``false_alarms_caught``
+    (closed after a drone's report, no unit sent) and ``wrong_plans`` (incidents
+    dispatched as another type than they were) with drones; ``material_delayed``
+    (incidents whose work waited for material) and ``material_delay_min`` (their
+    minutes, summed) with reserves; ``call_delay_mean_min`` and
+    ``start_to_arrival_mean_min`` (site events that were real, from their start)
+    with sensors. Warm-up excluded.
+    """
+    df = measured(incidents)
+    out: dict[str, float] = {}
+    if "false_alarm" in df:
+        false = df[df["false_alarm"].astype(bool)]
+        out["wasted_dispatches"] = float(false["units_assigned"].sum())
+        out["false_alarms_caught"] = float((false["drone_outcome"].astype(str) == "false_alarm").sum())
+        out["wrong_plans"] = float(df["wrong_plan"].astype(bool).sum())
+    if "material_wait_min" in df:
+        wait = df["material_wait_min"].fillna(0.0)
+        out["material_delayed"] = float((wait > 0).sum())
+        out["material_delay_min"] = float(wait.sum())
+    if "call_delay_min" in df:
+        site = df[df["call_delay_min"].notna() & ~df["sensor_false_alarm"].astype(bool)]
+        out["call_delay_mean_min"] = float(site["call_delay_min"].mean()) if len(site) else np.nan
+        start = site["t_first_arrival_min"] - site["t_start_min"]
+        out["start_to_arrival_mean_min"] = float(start.mean()) if start.notna().any() else np.nan
     return out
 
 
@@ -412,3 +443,18 @@ def equity(incidents: pd.DataFrame) -> dict[str, Any]:
             "best_district": str(best["district"]), "best_mean_min": float(best["mean"]),
             "spread_min": float(worst["mean"] - best["mean"]), "gini": gini(table["mean"]),
             "districts": len(table)}
+
+
+def component_metrics(meta: dict[str, Any]) -> dict[str, float]:
+    """Numeric run.json figures of the components, as flat sweep metrics ``<component>_<figure>``.
+
+    For example ``citizens_deaths`` and ``citizens_median_evac_min`` (issue #12). Numbers only
+    (booleans, text, lists and nested figures are left out); a figure that is None becomes NaN.
+    A run without components adds nothing.
+    """
+    out: dict[str, float] = {}
+    for name, figures in (meta.get("components") or {}).items():
+        for key, value in figures.items():
+            if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+                out[f"{name}_{key}"] = np.nan if value is None else float(value)
+    return out

@@ -21,6 +21,7 @@ import pandas as pd
 
 from analysis import figures, sections
 from analysis.digest import Collection, collect
+from analysis.extras import extra_sections
 from analysis.html import (
     FigureBox,
     Section,
@@ -137,6 +138,7 @@ def render(c: Collection, seed: int = 0) -> str:
              sections.districts(c, focus, box),
              sections.calls(c, focus, box), sections.outages(c, outages), sections.outcomes(c),
              sections.units(c, focus, box, outages), sections.hospitals(c, focus, box, outages),
+             *extra_sections(c, box),
              _factors(c, compared, box) if c.kind == "sweep" else None, _provenance(c)]
     return page(title, subtitle, [p for p in parts if p is not None], box.count)
 

@@ -173,13 +173,14 @@ def execute(task: RunTask) -> dict[str, Any]:
 
 
 def _run(task: RunTask) -> dict[str, Any]:
-    from analysis.metrics import run_metrics
+    from analysis.metrics import component_metrics, run_metrics
     from experiments.store import write_run
 
     scenario, world = _CACHE.get(task)
     result = run_replication(scenario, replication=task.replication, seed=task.seed, world=world,
                              log_events="events" in task.keep_tables)
     metrics = run_metrics(result.incidents, result.units)
+    metrics.update(component_metrics(result.meta))  # citizens_deaths, ... (issue #12)
     result.summary()
     tables = {name: getattr(result, name) for name in task.keep_tables}
     tables.update(result.extra)  # the geography and components' tables (small; listed in run.json)
@@ -227,13 +228,13 @@ def warm_up(scenario: Any, world: Any) -> dict[str, float]:
         The run's flat metrics (their names are the metrics a sweep can report).
     """
     import sim
-    from analysis.metrics import run_metrics
+    from analysis.metrics import component_metrics, run_metrics
     from sim.kernels import warm
 
     warm()  # every kernel, also those this scenario's run does not call
     result = sim.run(scenario, policy="nearest", params={}, world=world,
                      until=min(world.warmup_min + 1440.0, world.horizon_min), log_events=False)
-    return run_metrics(result.incidents, result.units)
+    return run_metrics(result.incidents, result.units) | component_metrics(result.meta)
 
 
 def init_worker(parent_pid: int | None = None) -> None:

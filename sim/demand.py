@@ -187,11 +187,20 @@ def _places(world, travel, cols, streams: Streams) -> np.ndarray:
                 locs[idx] = zones[0][pick]
         return locs
     xy = cols["fixed_loc"].copy()
+    on_nodes = {}  # osm geographies: scenes drawn among a district's road nodes, by weight (zones)
     for d, poly in enumerate(world.district_boundaries):
         idx = np.flatnonzero(need & (district == d))
-        if idx.size:
+        if idx.size and world.district_zones[d] is not None:
+            nodes, weights = world.district_zones[d]
+            on_nodes[d] = (idx, nodes[categorical(weights[None, :], np.zeros(idx.size, dtype=np.int64),
+                                                  rng.random(idx.size))])
+            xy[idx] = travel.xy(on_nodes[d][1])
+        elif idx.size:
             xy[idx] = sample_in_polygon(poly, idx.size, rng)
-    return np.asarray(travel.add_points(xy), dtype=np.int64).reshape(n)
+    locs = np.asarray(travel.add_points(xy), dtype=np.int64).reshape(n)
+    for idx, nodes in on_nodes.values():
+        locs[idx] = nodes
+    return locs
 
 
 def sample_in_polygon(poly: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

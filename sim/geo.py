@@ -18,7 +18,7 @@ from sim.network import RoadNetwork
 #: directed links as (tail, head) node arrays
 Links = tuple[np.ndarray, np.ndarray]
 
-_NO_ROADS = "road changes need a road geography (grid, ring_radial or network), not {kind}"
+_NO_ROADS = "road changes need a road geography (grid, ring_radial, network or osm), not {kind}"
 
 
 class RoadGeo:
@@ -30,6 +30,8 @@ class RoadGeo:
     """
 
     kind = "road"
+    #: directed links closed now: none on the shared network (a :class:`RoadView` may close some)
+    closed_links = 0
 
     def __init__(self, network: RoadNetwork):
         self.net = network
@@ -112,11 +114,13 @@ class RoadView(RoadGeo):
     Lifecycle: made by :meth:`RoadGeo.for_run`. While no link has changed,
     every query goes to the shared network and its row cache (one attribute
     read more than calling the network itself). The first change copies the
-    link times; each change builds a network of the current times with an
-    empty row cache of its own (rows of the prepared origins, stations and
-    hospitals, are computed at once), so rows from before the change are
-    never used and the shared network's cache never holds rows of changed
-    roads. When every link is back to its own time, queries go to the shared
+    link times; each change builds a network of the current times with a
+    row cache of its own: the shared network's rows that the change cannot
+    alter (trees without a slowed or closed link, and that no faster link
+    shortens) are copied, the other rows of the prepared origins (stations,
+    hospitals) are computed at once, so a row from before the change is used
+    only where it is exact and the shared network's cache never holds rows
+    of changed roads. When every link is back to its own time, queries go to the shared
     network again.
 
     Times and positions are those of the roads as they are now: a unit
@@ -133,6 +137,8 @@ class RoadView(RoadGeo):
         super().__init__(network)
         #: number of changes applied so far
         self.version = 0
+        #: directed links closed now (factor 0): while there are some, a place may be cut off
+        self.closed_links = 0
         # link times in the order of network.graph.data (inf: closed); None until the first change
         self._minutes: np.ndarray | None = None
 
@@ -140,31 +146,39 @@ class RoadView(RoadGeo):
         """A fresh view of the shared network (this view's changes are not carried over)."""
         return RoadView(self.net)
 
-    def change_links(self, tail: np.ndarray, head: np.ndarray, factor: float) -> None:
-        """Close, slow or restore directed links from now on. Mutates the view.
+    def change_links(self, tail: np.ndarray, head: np.ndarray, factor: float | np.ndarray) -> None:
+        """Close, slow or restore directed links from now on (one reroute per call). Mutates the view.
 
         Parameters
         ----------
         tail, head : ndarray of int, shape (k,)
             The links ``tail[i] -> head[i]`` (one direction each; name both
             directions to change a two-way street).
-        factor : float
-            Speed factor in [0, 1] relative to the link's original time: the
-            link takes ``original_minutes / factor``; 0 closes it, 1 restores it.
-            Factors do not compound: each call sets the time from the original.
+        factor : float or ndarray of float, shape (k,)
+            Speed factor in [0, 1] relative to the link's original time, one for
+            all links or one per link: the link takes ``original_minutes / factor``;
+            0 closes it, 1 restores it. Factors do not compound: each call sets the
+            time from the original. A hazard changing links to several factors at
+            once passes them in one call, so the roads are rerouted once.
 
         Raises
         ------
         ValueError
             If a pair is not a link of the network, the arrays differ in
-            length, or ``factor`` is outside [0, 1].
+            length, or a factor is outside [0, 1].
         """
         tail = np.asarray(tail, dtype=np.int64).ravel()
         head = np.asarray(head, dtype=np.int64).ravel()
         if tail.shape != head.shape:
             raise ValueError(f"tail and head differ in length: {len(tail)} and {len(head)}")
-        if not 0.0 <= factor <= 1.0:
-            raise ValueError(f"factor must be in [0, 1] (0 closes, 1 restores), got {factor}")
+        factors = np.asarray(factor, dtype=np.float64)
+        if factors.ndim and factors.shape != tail.shape:
+            raise ValueError(f"factor must be one number or one per link ({len(tail)}), got shape "
+                             f"{factors.shape}")
+        bad = ~((factors >= 0.0) & (factors <= 1.0))  # NaN too
+        if bad.any():
+            shown = float(factors if not factors.ndim else factors[np.flatnonzero(bad)[0]])
+            raise ValueError(f"factor must be in [0, 1] (0 closes, 1 restores), got {shown}")
         slots = self.net.link_slots(tail, head)
         if (slots < 0).any():
             bad = int(np.flatnonzero(slots < 0)[0])
@@ -174,10 +188,41 @@ class RoadView(RoadGeo):
         original = self.net.graph.data
         if self._minutes is None:
             self._minutes = original.copy()
-        self._minutes[slots] = np.inf if factor == 0 else original[slots] / factor
+        base = (self._roads, self._minutes.copy())  # the roads until now: their unaffected rows are reused
+        with np.errstate(divide="ignore"):
+            self._minutes[slots] = np.where(factors == 0, np.inf, original[slots] / factors)
         self.version += 1
+        self.closed_links = int(np.isinf(self._minutes).sum())
         same = np.array_equal(self._minutes, original)
-        self._roads = self.net if same else self.net.rerouted(self._minutes)
+        self._roads = self.net if same else self.net.rerouted(self._minutes, base)
+
+    # -- a unit on a trip that the roads of now no longer join --------------------------
+    # Trips keep the travel time they set off with (the engine's rule); where a unit is
+    # along the way is read from the roads of now, or, where a closure cut every route
+    # between its trip's ends, from the roads without changes (so a trip under way never fails).
+    def position(self, a: int, b: int, elapsed_min: float) -> int:  # noqa: D102
+        try:
+            return self._roads.position(a, b, elapsed_min)
+        except ValueError:
+            return self.net.position(a, b, elapsed_min)
+
+    def positions_until(self, trips: list[tuple[int, int, float]]) -> list[tuple[int, float]]:  # noqa: D102
+        try:
+            return self._roads.positions_until(trips)
+        except ValueError:
+            return [self._position_until(a, b, e) for a, b, e in trips]
+
+    def _position_until(self, a: int, b: int, elapsed_min: float) -> tuple[int, float]:
+        try:
+            return self._roads.positions_until([(a, b, elapsed_min)])[0]
+        except ValueError:
+            return self.net.positions_until([(a, b, elapsed_min)])[0]
+
+    def route_arrays(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: D102
+        try:
+            return self._roads.route_arrays(a, b)
+        except ValueError:
+            return self.net.route_arrays(a, b)
 
     def links_in_area(self, centre_km: tuple[float, float], radius_km: float) -> Links:
         """Directed links with at least one end node within ``radius_km`` of ``centre_km``.
@@ -205,6 +250,8 @@ class _NoRoads:
     _kind = ""
     #: no change has ever been applied
     version = 0
+    #: no link is ever closed
+    closed_links = 0
 
     def change_links(self, tail: np.ndarray, head: np.ndarray, factor: float) -> None:
         """Raise: this geography has no links.

@@ -22,6 +22,8 @@ from sim.kernels import points_in_polygon
 
 #: Most zone points in the table (road nodes are thinned to this many, plane grids sized for it).
 MAX_ZONES = 2500
+#: Most road links drawn for an imported (OSM) network (kind ``road``: two rows, the link's ends, each).
+MAX_ROAD_LINKS = 20_000
 
 
 def geography_columns(world: Any) -> dict[str, np.ndarray]:
@@ -56,7 +58,7 @@ def geography_columns(world: Any) -> dict[str, np.ndarray]:
     minutes, nearest = _nearest_station(world, view, locs)
     names = [*world.station_names, *world.hospital_names, *zone_names]
     kinds = ["station"] * n_st + ["hospital"] * n_h + ["zone"] * len(zone_loc)
-    return {
+    columns = {
         "kind": np.array(kinds, dtype=object),
         "name": np.array(names, dtype=object),
         "district": np.array(_districts(world, locs, xy, n_st), dtype=object),
@@ -66,6 +68,31 @@ def geography_columns(world: Any) -> dict[str, np.ndarray]:
         "nearest_station": np.array([world.station_names[k] if k >= 0 else "" for k in nearest],
                                     dtype=object),
     }
+    return _with_roads(world, columns)
+
+
+def _with_roads(world: Any, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Add rows of kind ``road`` for an imported (OSM) network: each link's two ends, in pairs.
+
+    A street open both ways is one link; at most :data:`MAX_ROAD_LINKS`
+    (evenly thinned). Other geographies are returned unchanged.
+    """
+    net = getattr(world.geo, "net", None)
+    if net is None or not hasattr(net, "lonlat"):
+        return columns
+    g = net.graph.tocoo()
+    once = (g.row < g.col) | ~np.asarray(net.graph.T.tocsr()[g.row, g.col]).ravel().astype(bool)
+    tail, head = g.row[once], g.col[once]
+    if len(tail) > MAX_ROAD_LINKS:
+        pick = np.linspace(0, len(tail) - 1, MAX_ROAD_LINKS).round().astype(np.int64)
+        tail, head = tail[pick], head[pick]
+    ends = np.column_stack([tail, head]).ravel()
+    n = len(ends)
+    road = {"kind": np.full(n, "road", dtype=object), "name": np.full(n, "", dtype=object),
+            "district": np.full(n, "", dtype=object), "x_km": net.xy[ends, 0].copy(),
+            "y_km": net.xy[ends, 1].copy(), "travel_min_from_nearest_station": np.full(n, np.inf),
+            "nearest_station": np.full(n, "", dtype=object)}
+    return {k: np.concatenate([v, road[k]]) for k, v in columns.items()}
 
 
 def _zones(world: Any, view: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -70,14 +70,49 @@ class RoadNetwork:
         self._max_rows = max(64, ROW_CACHE_BYTES // max(1, 8 * n))
         #: origins passed to :meth:`prepare` (stations, hospitals), ascending
         self.prepared = np.empty(0, dtype=np.int64)
-        #: routes as (nodes, minutes reached) lists and arrays, by (a, b, read backwards from b's row)
-        self._routes: dict[tuple[int, int, bool], tuple] = {}
+        self._is_prepared = np.zeros(n, dtype=bool)
+        # trees *into* the prepared nodes of a large directed network (see :meth:`_prepare_reverse`)
+        self._rev_of = np.full(n, -1, dtype=np.int64)
+        self._rev_dist = np.empty((0, n), dtype=np.float32)
+        self._rev_succ = np.empty((0, n), dtype=np.int32)
+        #: routes as (nodes, minutes reached) lists and arrays, by (a, b, which row: see _kept_route)
+        self._routes: dict[tuple[int, int, int], tuple] = {}
 
     # -- rows ---------------------------------------------------------------
     def prepare(self, origins: Sequence[int]) -> None:
         """Compute and cache the rows of ``origins`` in one csgraph call. Mutates the cache."""
         self.prepared = np.union1d(self.prepared, np.asarray(origins, dtype=np.int64))
+        self._is_prepared[self.prepared] = True
         self._compute(origins)
+        if not self.symmetric and self.n_nodes > PRECOMPUTE_NODES:
+            self._prepare_reverse(self.prepared)
+
+    def _prepare_reverse(self, targets) -> None:
+        """Compute the shortest-path trees *into* ``targets`` (Dijkstra on the reversed graph). Mutates.
+
+        On a large directed network a trip from a node without a row (an
+        incident scene) to a station or hospital reads the target's reverse
+        tree instead of computing a row from the scene: times from anywhere to
+        the prepared nodes are known at compile time, and which tree answers
+        depends on the trip's ends only (a prepared start reads its own row),
+        never on what earlier queries cached (benchmarks/osm_import.py).
+        """
+        todo = np.unique([t for t in targets if self._rev_of[t] < 0])
+        if not todo.size:
+            return
+        dist, pred = dijkstra(self.graph.T.tocsr(), directed=True, indices=todo, return_predecessors=True)
+        self._store_reverse(todo, dist, pred)
+
+    def _store_reverse(self, targets, dist: np.ndarray, succ: np.ndarray) -> None:
+        start, n = self._rev_dist.shape[0], self.n_nodes
+        self._rev_dist = np.vstack([self._rev_dist, np.asarray(dist, dtype=np.float32).reshape(-1, n)])
+        self._rev_succ = np.vstack([self._rev_succ, np.asarray(succ, dtype=np.int32).reshape(-1, n)])
+        self._rev_of[np.asarray(targets, dtype=np.int64)] = np.arange(start, self._rev_dist.shape[0])
+
+    def _reverse_row(self, a: int, b: int) -> int:
+        """Row of ``b``'s reverse tree that answers the trip a -> b, or -1 (then ``a``'s own row does)."""
+        k = self._rev_of[b]
+        return int(k) if k >= 0 and not self._is_prepared[a] else -1
 
     def _compute(self, origins) -> None:
         todo = np.unique([o for o in origins if self._row_of[o] < 0])
@@ -146,6 +181,9 @@ class RoadNetwork:
 
     def time(self, a: int, b: int) -> float:
         """Minutes from node ``a`` to node ``b``."""
+        k = self._reverse_row(a, b)
+        if k >= 0:
+            return float(self._rev_dist[k, a])
         r = self._row_of[a]
         if r >= 0:
             return float(self._dist[r, b])
@@ -155,6 +193,9 @@ class RoadNetwork:
 
     def times_from(self, origin: int, dests: np.ndarray) -> np.ndarray:
         """Minutes from ``origin`` to each of ``dests`` (float64)."""
+        k = self._rev_of[dests]
+        if len(k) and (k >= 0).all() and not self._is_prepared[origin]:
+            return self._rev_dist[k, origin].astype(np.float64)
         if self.symmetric and (self._row_of[dests] >= 0).all():
             return self._dist[self._row_of[dests], origin].astype(np.float64)
         return self.row(origin)[0][dests].astype(np.float64)
@@ -163,6 +204,16 @@ class RoadNetwork:
         """Nodes of the fastest route from ``a`` to ``b`` and the minutes at which each is reached."""
         if a == b:
             return np.array([a]), np.array([0.0])
+        k = self._reverse_row(a, b)
+        if k >= 0:  # down b's reverse tree: each node's successor towards b
+            d, succ = self._rev_dist[k], self._rev_succ[k]
+            if not np.isfinite(d[a]):
+                raise ValueError(f"node {b} cannot be reached from node {a}")
+            nodes = [a]
+            while nodes[-1] != b:
+                nodes.append(int(succ[nodes[-1]]))
+            arr = np.array(nodes)
+            return arr, float(d[a]) - d[arr].astype(np.float64)
         if self.symmetric and self._row_of[a] < 0 and self._row_of[b] >= 0:
             nodes, cum = self.path(b, a)
             return nodes[::-1].copy(), cum[-1] - cum[::-1]
@@ -183,7 +234,8 @@ class RoadNetwork:
         its way is asked where it is at every dispatch decision of its trip, and
         walking the predecessors each time made dispatch cost grow with the
         number of units on the move (benchmarks/city_scale.py). The key includes
-        which row :meth:`path` reads (``a``'s, or ``b``'s backwards): a route is
+        which row :meth:`path` reads (``a``'s, ``b``'s backwards, or ``b``'s
+        reverse tree): a route is
         a pure function of the key, so the answers are those of :meth:`path`.
         """
         route = self.route(a, b)
@@ -200,7 +252,7 @@ class RoadNetwork:
 
     def _kept_route(self, a: int, b: int) -> tuple[list[int], list[float], np.ndarray, np.ndarray]:
         backwards = self.symmetric and a != b and self._row_of[a] < 0 and self._row_of[b] >= 0
-        key = (a, b, bool(backwards))
+        key = (a, b, 2 if a != b and self._reverse_row(a, b) >= 0 else int(backwards))
         route = self._routes.get(key)
         if route is None:
             nodes, cum = self.path(a, b)
@@ -288,7 +340,8 @@ class RoadNetwork:
         touch = inside[tail] | inside[head]
         return tail[touch], head[touch]
 
-    def rerouted(self, minutes: np.ndarray) -> RoadNetwork:
+    def rerouted(self, minutes: np.ndarray,
+                 base: tuple[RoadNetwork, np.ndarray] | None = None) -> RoadNetwork:
         """The same nodes and links with other travel times, and a row cache of its own.
 
         The rows of :attr:`prepared` are computed at once, so that callers that
@@ -299,6 +352,13 @@ class RoadNetwork:
         minutes : ndarray of float, shape (n_edges,)
             Travel time of each link in the order of ``graph.data``; ``inf`` leaves
             the link out (closed).
+        base : (RoadNetwork, ndarray), optional
+            The roads until now (a network rerouted from this one, or this one) and
+            their link minutes in the order of ``graph.data``: its cached rows that
+            the links changed since then cannot alter are reused. Default: this
+            network and its own times. A run whose roads change a little at a time
+            (a spreading flood) passes its current roads, so each change recomputes
+            only the trees it touches.
 
         Returns
         -------
@@ -315,10 +375,57 @@ class RoadNetwork:
         out.xy, out.n_nodes, out._tree, out._link_keys = self.xy, self.n_nodes, self._tree, None
         out.graph = csr_matrix((minutes[open_], g.indices[open_], n_open_before[g.indptr]), shape=g.shape)
         out._start_cache()
+        out.prepared = self.prepared.copy()
+        src, before = base if base is not None else (self, g.data)
+        out.reused_rows = src._reuse_rows(out, minutes, before, g)
         out.prepare(self.prepared)
         if self.complete:  # a network small enough to hold every row keeps doing so after a change
             out.prepare_all()
         return out
+
+    def _reuse_rows(self, out: RoadNetwork, minutes: np.ndarray, before: np.ndarray, full: csr_matrix) -> int:
+        """Copy into ``out`` the cached rows that the changed link times cannot alter. Mutates ``out``.
+
+        A row (a shortest-path tree) stays exact when no slowed or closed link
+        is in the tree (``pred[head] != tail``) and no faster link would
+        shorten a path (``dist[tail] + minutes >= dist[head]``, with a margin
+        for the float32 rows): only the trees a change touches are computed
+        again (benchmarks/osm_import.py measures it).
+
+        Parameters
+        ----------
+        out : RoadNetwork
+            The new network.
+        minutes, before : ndarray of float, shape (n_edges,)
+            Link times of ``out`` and of this network, in the order of ``full.data``.
+        full : csr_matrix
+            The graph with every link (open or not): the links' ends by slot.
+
+        Returns
+        -------
+        int
+            Rows copied.
+        """
+        g = full
+        slot = np.flatnonzero(minutes != before)
+        if not slot.size:
+            return 0
+        tail = np.searchsorted(g.indptr, slot, side="right") - 1
+        head = g.indices[slot]
+        old, new = before[slot], minutes[slot]
+        dist, pred = self._dist[:self._n_rows], self._pred[:self._n_rows]
+        origin_of = np.empty(self._n_rows, dtype=np.int64)
+        origin_of[self._row_of[self._row_of >= 0]] = np.flatnonzero(self._row_of >= 0)
+        keep = np.flatnonzero(_exact(dist, pred, tail, head, old, new))
+        for r in keep.tolist():
+            out._store(int(origin_of[r]), dist[r], pred[r])
+        # reverse trees: the same test on the reversed graph, where link u -> v runs v -> u
+        exact = _exact(self._rev_dist, self._rev_succ, head, tail, old, new)
+        targets = np.flatnonzero(self._rev_of >= 0)
+        rows = self._rev_of[targets]
+        out._store_reverse(targets[exact[rows]], self._rev_dist[rows[exact[rows]]],
+                           self._rev_succ[rows[exact[rows]]])
+        return len(keep)
 
     def snap(self, xy: np.ndarray) -> np.ndarray:
         """Nearest node of each point (KD-tree query)."""
@@ -330,6 +437,34 @@ class RoadNetwork:
         from scipy.sparse.csgraph import connected_components
 
         return connected_components(self.graph, directed=True, connection="weak")[1]
+
+
+def _exact(dist: np.ndarray, pred: np.ndarray, tail: np.ndarray, head: np.ndarray, old: np.ndarray,
+           new: np.ndarray) -> np.ndarray:
+    """Which shortest-path trees stay exact when links ``tail -> head`` go from ``old`` to ``new`` minutes.
+
+    Parameters
+    ----------
+    dist, pred : ndarray, shape (r, n)
+        Rows of times (float32) and predecessors (int32) under the old times.
+    tail, head, old, new : ndarray, shape (k,)
+        The changed links and their minutes (``inf``: closed).
+
+    Returns
+    -------
+    ndarray of bool, shape (r,)
+        True where no slower link is in the tree (``pred[head] != tail``) and no
+        faster link shortens a path (``dist[tail] + new >= dist[head]``, with a
+        margin for float32): then the old distances are still the shortest.
+    """
+    slower = new > old
+    hit = (pred[:, head[slower]] == tail[slower]).any(axis=1)
+    faster = ~slower
+    if faster.any():
+        d_head = dist[:, head[faster]].astype(np.float64)
+        via = dist[:, tail[faster]].astype(np.float64) + new[faster]
+        hit |= (via < d_head + 1e-6 * np.maximum(1.0, d_head)).any(axis=1)
+    return ~hit
 
 
 def _grow(a: np.ndarray, rows: int) -> np.ndarray:
@@ -362,8 +497,8 @@ class _Edges:
                 np.asarray(self.minutes, dtype=np.float64))
 
 
-def build(spec, polygons: Sequence[np.ndarray]) -> RoadNetwork:
-    """Build the road network of a geography spec (grid, ring_radial or network).
+def build(spec, polygons: Sequence[np.ndarray], source: str | None = None) -> RoadNetwork:
+    """Build the road network of a geography spec (grid, ring_radial, network or osm).
 
     Parameters
     ----------
@@ -371,16 +506,24 @@ def build(spec, polygons: Sequence[np.ndarray]) -> RoadNetwork:
         The validated geography.
     polygons : sequence of ndarray (m, 2)
         District boundaries, used when the spec clips to districts.
+    source : str, optional
+        The scenario file, named by errors about an OSM file.
 
     Returns
     -------
     RoadNetwork
     """
-    builder = {"grid": _grid, "ring_radial": _ring_radial, "network": _file_network}[spec.kind]
-    xy, edges = builder(spec)
-    if getattr(spec, "clip_to_districts", False) and polygons:
-        xy, edges = _clip(xy, edges, polygons)
-    net = RoadNetwork(xy, *edges.arrays())
+    if spec.kind == "osm":  # read from an OpenStreetMap file (sim/osm, the optional extra)
+        from sim.osm.graph import network_of
+
+        net = network_of(spec, spec.path, source)
+        xy = net.xy
+    else:
+        builder = {"grid": _grid, "ring_radial": _ring_radial, "network": _file_network}[spec.kind]
+        xy, edges = builder(spec)
+        if getattr(spec, "clip_to_districts", False) and polygons:
+            xy, edges = _clip(xy, edges, polygons)
+        net = RoadNetwork(xy, *edges.arrays())
     if spec.links:
         linked = _Edges()
         linked.tail, linked.head, linked.minutes = (list(a) for a in edges.arrays())
@@ -388,7 +531,10 @@ def build(spec, polygons: Sequence[np.ndarray]) -> RoadNetwork:
             u, v = (int(i) for i in net.snap(np.array([link.from_km, link.to_km])))
             length = link.length_km or float(np.hypot(*(xy[u] - xy[v])))
             linked.add(u, v, length, link.speed_kmh)
+        osm = {k: getattr(net, k) for k in ("lonlat", "osm_info") if hasattr(net, k)}
         net = RoadNetwork(xy, *linked.arrays())
+        for k, v in osm.items():
+            setattr(net, k, v)
     return net
 
 

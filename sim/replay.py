@@ -134,7 +134,8 @@ class StoredRun:
     scenario_doc: dict[str, Any]
 
 
-def replay(run_dir: str | Path, *, force: bool = False, allow_code: bool = False) -> Replay:
+def replay(run_dir: str | Path, *, force: bool = False, allow_code: bool = False,
+           probe: Any = None) -> Replay:
     """Rerun a stored run and compare its event log with the stored one.
 
     Parameters
@@ -147,6 +148,8 @@ def replay(run_dir: str | Path, *, force: bool = False, allow_code: bool = False
         :attr:`Replay.engine_changes`).
     allow_code : bool
         Let a run whose policy or components were ``package.module:Name`` import them again.
+    probe : callable, optional
+        Passed to :func:`sim.run`: called with the model before it runs (:class:`TripRecorder`).
 
     Returns
     -------
@@ -182,7 +185,7 @@ def replay(run_dir: str | Path, *, force: bool = False, allow_code: bool = False
     until = float(meta["until_min"]) if float(meta["until_min"]) < float(meta["horizon_min"]) else None
     result = sim.run(scenario, policy=meta["policy"]["dispatch"], params=dict(meta["policy"]["params"]),
                      seed=meta["seed"], replication=meta["replication"], until=until,
-                     allow_code=bool(code) and allow_code)
+                     allow_code=bool(code) and allow_code, probe=probe)
     identical, lines = compare(result.events, stored_hash, stored_events)
     return Replay(identical, lines, result, changes)
 
@@ -417,3 +420,180 @@ def _show(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "null"
     return repr(float(value)) if isinstance(value, float) else str(value)     # repr: every digit
+
+
+# -- the animated replay (anjeon replay RUN_DIR --html FILE) --------------------------
+#: Tables an animated replay reads from the run directory besides run.json and scenario.json.
+HTML_TABLES = ("events", "incidents", "units", "geography")
+
+
+class TripRecorder:
+    """Records every trip of every unit during a rerun, with the route the engine took.
+
+    Passed as ``probe`` to :func:`sim.run`, it sets ``fleet.trace``; the
+    units call it as each trip sets off (to a scene, a hospital, home, a new
+    post, or home out of service), after any turnout, with where they are
+    and where they go. The route is asked of the run's own travel view at
+    that moment, so it is the route on the roads as they then were, which is
+    the route whose time the unit drives (a road change during a trip does
+    not change the trip's time). Asking the view for a route only reads it
+    (and may fill its route cache); the replay still compares the event log,
+    so a recording that changed the run would be seen.
+
+    Trips are kept as flat arrays: for trip ``k``, ``unit[k]``, ``t0[k]`` and
+    the route's points ``x``, ``y`` and minutes since ``t0`` (at the unit's
+    speed) in ``offsets[k]:offsets[k + 1]``.
+    """
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        #: road changes as they took effect: (t_min, tail, head, factor of each link)
+        self.changes: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.unit: list[int] = []
+        self.t0: list[float] = []
+        self.parts: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def __call__(self, model: Any) -> None:
+        """Attach to ``model`` before it runs. Mutates ``model.fleet.trace``."""
+        self.model = model
+        model.fleet.trace = self.record
+        if hasattr(model.travel, "net"):  # also note each road change (this run's own view only)
+            change = model.travel.change_links
+
+            def noted(tail: np.ndarray, head: np.ndarray, factor: float | np.ndarray) -> None:
+                change(tail, head, factor)
+                tail = np.array(tail, dtype=np.int64).ravel()
+                factors = np.broadcast_to(np.asarray(factor, dtype=np.float64), tail.shape)  # one per link
+                self.changes.append((float(model.env.now), tail, np.array(head, dtype=np.int64).ravel(),
+                                     factors))
+
+            model.travel.change_links = noted
+
+    def record(self, u: int, here: int, dest: int, now: float) -> None:
+        """Keep the trip of unit ``u`` from ``here`` to ``dest`` setting off at ``now``."""
+        travel = self.model.travel
+        if hasattr(travel, "net"):  # a road network: the route's nodes
+            nodes, cum = travel.route_arrays(int(here), int(dest))
+        else:  # a straight line (plane), or no coordinates at all (matrix: NaN)
+            nodes, cum = np.array([here, dest], dtype=np.int64), np.array([0.0, travel.time(here, dest)])
+        self.unit.append(int(u))
+        self.t0.append(float(now))
+        self.parts.append((np.asarray(travel.xy(nodes), dtype=np.float64).reshape(-1, 2),
+                           np.asarray(cum, dtype=np.float64) / float(self.model.world.unit_speed[u])))
+
+    def trips(self) -> dict[str, np.ndarray]:
+        """The trips as flat arrays: unit, t0_min, offsets, x_km, y_km, t_min (since t0)."""
+        sizes = [len(c) for _, c in self.parts]
+        empty = np.empty(0)
+        return {
+            "unit": np.asarray(self.unit, dtype=np.int64),
+            "t0_min": np.asarray(self.t0, dtype=np.float64),
+            "offsets": np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            "x_km": np.concatenate([xy[:, 0] for xy, _ in self.parts]) if sizes else empty,
+            "y_km": np.concatenate([xy[:, 1] for xy, _ in self.parts]) if sizes else empty,
+            "t_min": np.concatenate([c for _, c in self.parts]) if sizes else empty,
+        }
+
+    def roads(self) -> np.ndarray | None:
+        """The road links as float64 segments (n, 4): x0, y0, x1, y1 (km), each once; None without roads."""
+        geo = self.model.world.geo
+        if not hasattr(geo, "net"):
+            return None
+        net, graph = geo.net, geo.net.graph
+        tail = np.repeat(np.arange(net.n_nodes, dtype=np.int64), np.diff(graph.indptr))
+        head = np.asarray(graph.indices, dtype=np.int64)
+        pairs = np.unique(np.sort(np.column_stack([tail, head]), axis=1), axis=0)
+        return np.hstack([net.xy[pairs[:, 0]], net.xy[pairs[:, 1]]])
+
+    def road_changes(self) -> pd.DataFrame:
+        """The road changes as segments: t_min, x0, y0, x1, y1 (km), factor (0 closed, 1 restored)."""
+        rows = []
+        if self.changes:
+            xy = self.model.world.geo.net.xy
+            for t, tail, head, factors in self.changes:
+                for a, b, factor in zip(tail.tolist(), head.tolist(), factors.tolist(), strict=True):
+                    rows.append((t, *xy[a], *xy[b], factor))
+        return pd.DataFrame(rows, columns=["t_min", "x0", "y0", "x1", "y1", "factor"])
+
+    def districts(self) -> list[tuple[str, np.ndarray]]:
+        """The district names and boundary polygons (km), where the scenario gives them."""
+        w = self.model.world
+        return [(name, np.asarray(poly)) for name, poly in zip(w.district_names, w.district_boundaries,
+                                                               strict=True) if poly is not None]
+
+
+def stored_tables(path: Path, names: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """Read tables of a run directory, refusing (one line naming it) one that is missing or unreadable.
+
+    Parameters
+    ----------
+    path : Path
+        The run directory.
+    names : tuple of str
+        Table names (``<name>.parquet``).
+
+    Returns
+    -------
+    dict of str to DataFrame
+
+    Raises
+    ------
+    InputError
+        ``missing table <name>.parquet`` (or unreadable), naming the directory.
+    """
+    out = {}
+    for name in names:
+        file = path / f"{name}.parquet"
+        if not file.is_file():
+            raise InputError(f"missing table {name}.parquet (an animated replay needs {', '.join(names)})",
+                             str(path))
+        out[name] = _read_events(file)
+    return out
+
+
+def replay_html(run_dir: str | Path, html: str | Path, *, force: bool = False, allow_code: bool = False,
+                step_min: float | None = None) -> Replay:
+    """Replay a run, recording its units' trips, and write the animated replay to ``html`` (atomically).
+
+    The HTML is written only when the replayed log is identical to the
+    stored one (else :attr:`Replay.identical` is False and nothing is
+    written). Tables beyond :data:`HTML_TABLES` (``injects``, ``footprints``
+    and any component's) are shown when the run directory has them.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run directory.
+    html : str or Path
+        The HTML file to write (through a temporary sibling, then a rename).
+    force, allow_code : bool
+        As for :func:`replay`.
+    step_min : float, optional
+        Minutes between frames (default: see :func:`analysis.replayview.frame_times`).
+
+    Returns
+    -------
+    Replay
+
+    Raises
+    ------
+    InputError
+        As :func:`replay`, and a table missing from the run directory.
+    """
+    from analysis.cli import write_text_atomic
+    from analysis.replayview import ReplayData, build_replay_html
+
+    path = Path(run_dir)
+    read_run_dir(path)
+    tables = stored_tables(path, HTML_TABLES)
+    for name in ("injects", "footprints"):
+        if (path / f"{name}.parquet").is_file():
+            tables[name] = _read_events(path / f"{name}.parquet")
+    recorder = TripRecorder()
+    done = replay(path, force=force, allow_code=allow_code, probe=recorder)
+    if done.identical:
+        meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
+        data = ReplayData(meta=meta, trips=recorder.trips(), roads=recorder.roads(),
+                          districts=recorder.districts(), tables=tables, road_changes=recorder.road_changes())
+        write_text_atomic(Path(html), build_replay_html(data, step_min=step_min))
+    return done

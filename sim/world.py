@@ -18,6 +18,8 @@ from sim.geo import MatrixGeo, PlaneGeo, RoadGeo
 from sim.network import PRECOMPUTE_NODES, build
 
 TIERS = ("city", "district", "enterprise")
+#: The agency of unit types that name none (scenarios.schema.DEFAULT_AGENCY).
+DEFAULT_AGENCY = "fire"
 
 
 @dataclass(frozen=True)
@@ -141,9 +143,15 @@ class World:
     unit_outages: tuple[UnitOutage, ...] = ()
     components: dict[str, dict[str, Any]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    #: the demand's rates even when a drill's ``background: false`` zeroed ``rates`` (None: ``rates``)
+    demand_rates: np.ndarray | None = None
+    agency_names: tuple[str, ...] = ("fire",)    # the agencies of the unit types, first seen first
+    unit_agency: np.ndarray | None = None        # int64[nu], index into agency_names (default: all 0)
 
     def __post_init__(self) -> None:
         """Fill call-line and centre fields left out with the one-centre default. Mutates ``self``."""
+        if self.unit_agency is None:
+            self.unit_agency = np.zeros(len(self.unit_names), dtype=np.int64)
         if self.type_line is None:
             self.type_line = np.zeros(len(self.type_names), dtype=np.int64)
         n_lines = len(self.line_names)
@@ -237,7 +245,8 @@ def compile_world(scenario: Any) -> World:
         **units,
         **types,
         bin_edges=edges,
-        rates=rates,
+        rates=rates if getattr(s, "drill", None) is None or s.drill.background else np.zeros_like(rates),
+        demand_rates=rates,
         scripted=tuple(s.incidents),
         call_takers=int(calls["centre_call_takers"][0]),
         answer=calls["centre_answer"][0],
@@ -249,9 +258,15 @@ def compile_world(scenario: Any) -> World:
         **calls,
         road_changes=_road_changes(s, geo, source),
         unit_outages=_unit_outages(s, units["unit_names"]),
-        components={name: dict(section) for name, section in s.components.items()},
+        components={name: dict(section) for name, section in s.components.items()} | _drill(s),
         info=_info(s, geo),
     )
+
+
+def _drill(s: Any) -> dict[str, Any]:
+    """The scenario's ``drill`` section as the ``drill`` component's (agents/drill.py); {} without one."""
+    drill = getattr(s, "drill", None)
+    return {} if drill is None else {"drill": drill.model_dump(mode="json", by_alias=True)}
 
 
 def _geography(s: Any, boundaries, source: str):
@@ -260,7 +275,7 @@ def _geography(s: Any, boundaries, source: str):
         return MatrixGeo(g.places, np.asarray(g.travel_min, dtype=np.float64))
     if g.kind == "coordinates":
         return PlaneGeo(g.metric, g.speed_kmh, g.detour_factor, np.empty((0, 2)))
-    network = build(g, [b for b in boundaries if b is not None])
+    network = build(g, [b for b in boundaries if b is not None], source)
     if network.n_nodes == 0:
         raise InputError("the road network has no nodes (inside the districts)", source, "geography")
     return RoadGeo(network)
@@ -275,6 +290,10 @@ def _locations(s: Any, geo, locations: list) -> np.ndarray:
 
 
 def _zones(s: Any, geo) -> tuple:
+    if getattr(s.geography, "spread", None) == "road_length":  # osm: incidents on road nodes
+        from sim.osm.districts import road_zones
+
+        return road_zones(geo.net, [d.boundary for d in s.districts.values()])
     if not isinstance(geo, MatrixGeo):
         return tuple(None for _ in s.districts)
     return tuple(
@@ -326,7 +345,11 @@ def _units(s: Any) -> dict[str, Any]:
         [[c in s.capabilities(t) for c in caps] for t in type_names], dtype=bool
     ).reshape(len(type_names), len(caps))
     ut = [s.unit_types[t] for t in type_names]
+    type_agency = [u.agency or DEFAULT_AGENCY for u in ut]
+    agencies = tuple(dict.fromkeys(type_agency))
     return dict(
+        agency_names=agencies,
+        unit_agency=np.array([agencies.index(type_agency[t]) for t in ty_idx], dtype=np.int64),
         unit_type_names=tuple(type_names),
         capability_names=tuple(caps),
         unit_names=tuple(r[0] for r in rows),
@@ -498,4 +521,5 @@ def _info(s: Any, geo) -> dict[str, Any]:
     info: dict[str, Any] = {"geography": s.geography.kind}
     if isinstance(geo, RoadGeo):
         info.update(road_nodes=geo.net.n_nodes, road_edges=geo.net.n_edges)
+        info.update(getattr(geo.net, "osm_info", {}))  # osm: origin, what the import dropped
     return info

@@ -20,6 +20,8 @@ def warm() -> None:
     travel rows to the choice kernel).
     """
     select_k(np.zeros(1, dtype=np.int64), np.zeros(1), 1)
+    from sim.kernels.citizens import warm as warm_citizens  # its own list: many kernels, many types
+    warm_citizens()
     categorical(np.ones((1, 2)), np.zeros(1, dtype=np.int64), np.zeros(1))
     points_in_polygon(np.zeros(1), np.zeros(1), np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]))
     front = Front(np.ones((2, 2), dtype=np.int8))
@@ -27,7 +29,23 @@ def warm() -> None:
     for neighbourhood in (4, 8):
         spread_step(front, 0.0, wind_bias(0.0, 0.0), 1, np.zeros((2, 2), dtype=np.bool_),
                     np.ones(front.n * neighbourhood), neighbourhood)
+    _warm_hazards()
     one = np.zeros(1, dtype=np.int64)
     for dtype in (np.float32, np.float64):
         choose_units(one, np.zeros(1, dtype=np.int8), np.ones(1, dtype=np.bool_), one, one,
                      np.zeros((1, 1), dtype=dtype), 0, np.ones(1), np.zeros(1), one, 1)
+
+
+def _warm_hazards() -> None:
+    """Compile or load the flood, plume and quake kernels (sim.kernels.flood, plume, quake)."""
+    from sim.kernels.flood import Basin, flood_step
+    from sim.kernels.plume import Plume, coefficients, plume_step
+    from sim.kernels.quake import damage_probabilities, intensity
+
+    basin = Basin(np.zeros((2, 2)))
+    basin.add_depth(None, 0.01)
+    flood_step(basin, 0.25)
+    plume_step(Plume((2, 2), (0.0, 0.0), 10.0), (0.0, 0.0), 1.0, 0.0, 1.0, 45.0, coefficients("D", "urban"),
+               0.0, 100.0)
+    mmi = intensity((1, 1), (0.0, 0.0), 1.0, (0.0, 0.0), 10.0, 6.0)
+    damage_probabilities(mmi, np.zeros(1, dtype=np.int64), np.array([[0.1, 0.2, 0.3, 0.4]]), np.array([0.6]))
