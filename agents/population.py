@@ -161,8 +161,9 @@ class Plan:
             if n > 0 and len(cells) == 0:
                 self._fail(f"district {name!r} holds no cell centre; use smaller cells", "cell_km")
             if n > s.max_per_cell * len(cells):
+                each = f"{s.max_per_cell:,} {'person' if s.max_per_cell == 1 else 'people'}"
                 self._fail(f"district {name!r}: {n:,} people do not fit in its {len(cells):,} cells "
-                           f"of at most {s.max_per_cell:,} people", "max_per_cell")
+                           f"of at most {each} each", "max_per_cell")
 
     def _shelters(self, ev: Evacuation) -> None:
         if self.world.geo.kind != "road":

@@ -224,7 +224,7 @@ def stock_outs(stock: pd.DataFrame | None, t_end: float) -> pd.DataFrame | None:
                                                                                      observed=True):
         t, level = part["t_min"].to_numpy(dtype=float), part["level"].to_numpy(dtype=float)
         out = level <= 0
-        if not out.any():
+        if not out.any() or not (level > 0).any():   # never out, or never held it (not stocked there)
             continue
         ends = np.append(t[1:], t_end)
         rows.append({"depot": str(depot), "material": str(material), "first out at": _hm(t[out][0]),

@@ -77,17 +77,21 @@ def _first_run(c: Collection) -> RunDir | None:
 def forces(run: RunDir, box: FigureBox) -> Section | None:
     """How often each escalation level was used, and the lending districts' cost.
 
-    None when the assignments have no ``escalation_level`` or every unit answered in its own district,
-    never diverted.
+    Counts the assignments dispatched after the warm-up and the incidents called after it, as run.json's
+    ``components.escalation`` does. None when the assignments have no ``escalation_level`` or every unit
+    answered in its own district, never diverted.
     """
     a = run.table("assignments")
     if a is None or "escalation_level" not in a:
         return None
+    start = run.window()[0]
+    a = a[a["t_dispatch_min"] >= start]
     lent = (a["escalation_level"] > 0).any() or ("diverted" in a and a["diverted"].astype(bool).any())
     if not lent:  # every unit answered in its own district: nothing to say beyond the units section
         return None
     s = Section("forces", "Forces and escalation",
-                "Which tier answered, how far help came from, and what lending units cost the lenders.")
+                "Which tier answered, how far help came from, and what lending units cost the lenders "
+                "(units dispatched after the warm-up).")
     a = a.assign(busy_min=(a["t_free_min"].fillna(a["t_clear_min"]) - a["t_dispatch_min"]).clip(lower=0))
     levels = {0: "own district", 1: "mutual aid", 2: "city tier", 3: "enterprise brigade"}
     by = a.groupby("escalation_level", observed=True).agg(
@@ -102,15 +106,27 @@ def forces(run: RunDir, box: FigureBox) -> Section | None:
     if "tier" in a:
         tiers = a.groupby("tier", observed=True).size().rename("assignments").reset_index()
         s.add(table(tiers, text_columns=("tier",)))
-    lent = lending_cost(a, run.table("incidents"))
+    lent = lending_cost(a, run.table("incidents"), start)
     if lent is not None and len(lent):
-        s.add(heading("What lending cost the lending districts"))
+        s.add(heading("What lending cost the lending districts (mutual aid, level 1)"))
         s.add(table(lent, text_columns=("lending district",)))
     return s
 
 
-def lending_cost(a: pd.DataFrame, incidents: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Per district that lent units (escalation level 1 or more): what it lent and its own response meanwhile.
+def lending_cost(a: pd.DataFrame, incidents: pd.DataFrame | None, start: float = 0.0) -> pd.DataFrame | None:
+    """Per district that lent units by mutual aid (level 1): what it lent and its own response meanwhile.
+
+    City-tier units (level 2) are nobody's loan; a lent brigade (level 3) is its site's, not a
+    district's. The lenders are those of run.json ``components.escalation.lenders``.
+
+    Parameters
+    ----------
+    a : pandas.DataFrame
+        Assignments with ``home_district``, ``escalation_level``, ``t_dispatch_min`` and ``busy_min``.
+    incidents : pandas.DataFrame or None
+        The incidents table.
+    start : float
+        End of the warm-up (minutes): own incidents called before it are left out.
 
     Returns
     -------
@@ -120,7 +136,8 @@ def lending_cost(a: pd.DataFrame, incidents: pd.DataFrame | None) -> pd.DataFram
     """
     if "home_district" not in a or incidents is None:
         return None
-    lent = a[a["escalation_level"] >= 1]
+    lent = a[a["escalation_level"] == 1]
+    incidents = incidents[incidents["t_call_min"] >= start]
     rows = []
     for d, part in lent.groupby(lent["home_district"].astype(str)):
         own = incidents[incidents["district"].astype(str) == d]
@@ -150,21 +167,25 @@ def stock(run: RunDir, box: FigureBox) -> Section | None:
                         subplot_titles=[label(m) for m in materials])
     palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
     st = st.sort_values("t_min", kind="stable")
+    shown: set[str] = set()   # a legend entry per depot, at its first line (not every depot has row 1)
     for row, material in enumerate(materials, start=1):
         for j, depot in enumerate(depots):
             part = st[(st["material"].astype(str) == material) & (st["depot"].astype(str) == depot)]
-            if part.empty:
+            if part.empty or not (part["level"] > 0).any():   # a depot that never held this material
                 continue
             x = [*part["t_min"].round(2).tolist(), t_end]           # the last level holds to the end
             y = [*part["level"].tolist(), float(part["level"].iloc[-1])]
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line={"shape": "hv", "color": palette[j % 8]},
-                                     name=label(depot), legendgroup=depot, showlegend=row == 1),
+                                     name=label(depot), legendgroup=depot, showlegend=depot not in shown),
                           row=row, col=1)
+            shown.add(depot)
     fig.update_xaxes(title_text="minutes from the start", row=len(materials), col=1)
     fig.update_layout(height=max(300, 60 + 170 * len(materials)), margin={"l": 60, "r": 10, "t": 30, "b": 40})
     s.add(box.embed(fig, "the level of each material (a panel each) at each depot (a line each) after every "
                          "change (consumed, resupplied)."))
-    outs = st[st["level"] <= 0].groupby(["depot", "material"], observed=True)["t_min"].min()
+    # a depot that never held a material (its one row the initial 0) did not run out of it
+    held = st.groupby(["depot", "material"], observed=True)["level"].transform("max") > 0
+    outs = st[(st["level"] <= 0) & held].groupby(["depot", "material"], observed=True)["t_min"].min()
     s.add(para("No depot ran out of any material.") if outs.empty else
           table(outs.rename("first out at (min)").reset_index(), text_columns=("depot", "material")))
     return s
@@ -201,13 +222,17 @@ def hazards(run: RunDir, box: FigureBox) -> Section | None:
                         shared_yaxes=True, horizontal_spacing=0.03)
     hz = sorted(fp["hazard"].astype(str).unique())
     palette = ["Reds", "Blues", "Purples", "Greens", "Oranges"]
+    # one colour scale per hazard over every snapshot: a level has the same colour in each panel
+    span = fp.groupby(fp["hazard"].astype(str))["value"].agg(["min", "max"])
     for k, t in enumerate(shown, start=1):
         for j, h in enumerate(hz):
             part = fp[(fp["t_min"] == t) & (fp["hazard"].astype(str) == h)]
+            lo, hi = (float(v) for v in span.loc[h])
             fig.add_trace(go.Scatter(x=part["x_km"].round(3).tolist(), y=part["y_km"].round(3).tolist(),
                                      mode="markers", name=label(h), legendgroup=h, showlegend=k == 1,
                                      marker={"symbol": "square", "size": 7, "color": part["value"].tolist(),
-                                             "colorscale": palette[j % len(palette)], "opacity": 0.8},
+                                             "colorscale": palette[j % len(palette)], "opacity": 0.8,
+                                             "cmin": lo, "cmax": hi if hi > lo else lo + 1.0},
                                      hovertemplate=label(h) + ": %{marker.color:.3g}<extra></extra>"),
                           row=1, col=k)
     geo = run.table("geography")
@@ -248,7 +273,7 @@ def citizens(run: RunDir, box: FigureBox) -> Section | None:
         s.add(table(ev, text_columns=("district",)))
     if sh is not None and len(sh):
         s.add(heading("Shelters"))
-        s.add(box.embed(_lines(sh, "shelter", ["occupancy"], "people"),
+        s.add(box.embed(_lines(_held_to_end(sh, "shelter"), "shelter", ["occupancy"], "people"),
                         "how many people each shelter held over time."))
         cap = sh.groupby("shelter", observed=True).agg(peak=("occupancy", "max"),
                                                        capacity=("capacity", "max"))
@@ -257,9 +282,21 @@ def citizens(run: RunDir, box: FigureBox) -> Section | None:
         s.add(heading("Warnings"))
         wa = wa.sort_values("t_min", kind="stable")
         wa = wa.assign(reached_so_far=wa.groupby("channel", observed=True)["reached"].cumsum())
-        s.add(box.embed(_lines(wa, "channel", ["reached_so_far"], "people reached"),
+        s.add(box.embed(_lines(_held_to_end(wa, "channel"), "channel", ["reached_so_far"], "people reached"),
                         "how many people each warning channel had reached by each time."))
     return s
+
+
+def _held_to_end(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    """``df`` with each ``key``'s last row repeated at the table's last ``t_min``.
+
+    A table that records changes only ends each line at its last change, and a
+    line of a single row (a channel's one alert) is not drawn at all; the
+    repeated row carries each level on to the end as a step line.
+    """
+    last = df.sort_values("t_min", kind="stable").groupby(key, observed=True).tail(1)
+    end = last[last["t_min"] < df["t_min"].max()].assign(t_min=df["t_min"].max())
+    return pd.concat([df, end], ignore_index=True) if len(end) else df
 
 
 def _lines(df: pd.DataFrame, key: str | None, values: list[str], y_title: str) -> go.Figure:

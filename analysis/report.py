@@ -167,7 +167,7 @@ def _titles(c: Collection) -> tuple[str, list[str]]:
         d = c.digests[0]
         start, end = d.window
         line = (f"Single run: policy {c.labels['run']}, seed {d.meta.get('seed')}, replication "
-                f"{d.meta.get('replication')}; {(end - start) / 1440:g} days measured after the warm-up.")
+                f"{d.meta.get('replication')}; {_days(end - start)} measured after the warm-up.")
     else:
         failed = len(c.sweep.failed) if c.sweep is not None else 0
         line = (f"Sweep: {len(c.summary)} runs of {len(c.configs)} configurations"
@@ -544,3 +544,9 @@ def _sweep_provenance(c: Collection) -> str:
 
 
 __all__ = ["build_report", "esc", "render", "write_report"]
+
+
+def _days(minutes: float) -> str:
+    """``minutes`` as days for a sentence: "1 day", "2.5 days"."""
+    days = minutes / 1440
+    return f"{days:g} day" + ("" if days == 1 else "s")

@@ -117,11 +117,12 @@ class RoadView(RoadGeo):
     link times; each change builds a network of the current times with a
     row cache of its own: the shared network's rows that the change cannot
     alter (trees without a slowed or closed link, and that no faster link
-    shortens) are copied, the other rows of the prepared origins (stations,
-    hospitals) are computed at once, so a row from before the change is used
-    only where it is exact and the shared network's cache never holds rows
-    of changed roads. When every link is back to its own time, queries go to the shared
-    network again.
+    shortens) are copied (of a network holding only some rows, the prepared
+    origins' only, so that what earlier runs cached changes nothing), the
+    other rows of the prepared origins (stations, hospitals) are computed at
+    once, so a row from before the change is used only where it is exact and
+    the shared network's cache never holds rows of changed roads. When every
+    link is back to its own time, queries go to the shared network again.
 
     Times and positions are those of the roads as they are now: a unit
     already on its way keeps the travel time it set off with (the engine's

@@ -67,6 +67,7 @@ class RoadNetwork:
         self._dist = np.empty((0, n), dtype=np.float32)
         self._pred = np.empty((0, n), dtype=np.int32)
         self._n_rows = 0
+        self._every_row = False  # set by prepare_all: never by rows that runs asked for
         self._max_rows = max(64, ROW_CACHE_BYTES // max(1, 8 * n))
         #: origins passed to :meth:`prepare` (stations, hospitals), ascending
         self.prepared = np.empty(0, dtype=np.int64)
@@ -129,11 +130,32 @@ class RoadNetwork:
         block = max(1, (64 * 2**20) // max(1, 16 * self.n_nodes))  # bounds csgraph's float64 output
         for start in range(0, self.n_nodes, block):
             self._compute(range(start, min(start + block, self.n_nodes)))
+        self._every_row = self._n_rows == self.n_nodes
 
     @property
     def complete(self) -> bool:
-        """Whether every node's row is cached (then no run computes one)."""
-        return self._n_rows == self.n_nodes
+        """Whether :meth:`prepare_all` cached every node's row (then no run computes one).
+
+        A network whose cache the rows that runs asked for happen to fill does
+        not count: what a run reads never depends on what earlier runs sharing
+        the network computed.
+        """
+        return self._every_row
+
+    def _backwards(self, a: int, b: int) -> bool:
+        """Whether the trip a -> b is read backwards from ``b``'s row (a symmetric network).
+
+        On a network that holds only some rows, a trip from anywhere to a
+        prepared node (a station, a hospital) reads that node's row, whose
+        route and times are known at compile time; other trips read ``a``'s
+        row. The choice depends on the trip's ends only, never on which rows
+        are cached: on a street grid many routes tie, and the route read from
+        ``a``'s row and the one read backwards from ``b``'s often differ, so a
+        cache-dependent choice made a run depend on the runs before it in the
+        same process (tests/hazards/test_shared_world.py).
+        """
+        return (self.symmetric and not self._every_row and a != b and not self._is_prepared[a]
+                and bool(self._is_prepared[b]))
 
     def row(self, origin: int) -> tuple[np.ndarray, np.ndarray]:
         """Times (float32, minutes, ``inf`` if unreachable) and predecessors from ``origin``."""
@@ -184,11 +206,11 @@ class RoadNetwork:
         k = self._reverse_row(a, b)
         if k >= 0:
             return float(self._rev_dist[k, a])
+        if self._backwards(a, b):
+            return float(self.row(b)[0][a])
         r = self._row_of[a]
         if r >= 0:
             return float(self._dist[r, b])
-        if self.symmetric and self._row_of[b] >= 0:
-            return float(self._dist[self._row_of[b], a])
         return float(self.row(a)[0][b])
 
     def times_from(self, origin: int, dests: np.ndarray) -> np.ndarray:
@@ -196,7 +218,8 @@ class RoadNetwork:
         k = self._rev_of[dests]
         if len(k) and (k >= 0).all() and not self._is_prepared[origin]:
             return self._rev_dist[k, origin].astype(np.float64)
-        if self.symmetric and (self._row_of[dests] >= 0).all():
+        if self.symmetric and (self._row_of[dests] >= 0).all() and (
+                self._every_row or (self._is_prepared[dests].all() and not self._is_prepared[origin])):
             return self._dist[self._row_of[dests], origin].astype(np.float64)
         return self.row(origin)[0][dests].astype(np.float64)
 
@@ -214,7 +237,7 @@ class RoadNetwork:
                 nodes.append(int(succ[nodes[-1]]))
             arr = np.array(nodes)
             return arr, float(d[a]) - d[arr].astype(np.float64)
-        if self.symmetric and self._row_of[a] < 0 and self._row_of[b] >= 0:
+        if self._backwards(a, b):
             nodes, cum = self.path(b, a)
             return nodes[::-1].copy(), cum[-1] - cum[::-1]
         dist, pred = self.row(a)
@@ -251,8 +274,7 @@ class RoadNetwork:
         return self._kept_route(a, b)[2:]
 
     def _kept_route(self, a: int, b: int) -> tuple[list[int], list[float], np.ndarray, np.ndarray]:
-        backwards = self.symmetric and a != b and self._row_of[a] < 0 and self._row_of[b] >= 0
-        key = (a, b, 2 if a != b and self._reverse_row(a, b) >= 0 else int(backwards))
+        key = (a, b, 2 if a != b and self._reverse_row(a, b) >= 0 else int(self._backwards(a, b)))
         route = self._routes.get(key)
         if route is None:
             nodes, cum = self.path(a, b)
@@ -355,10 +377,13 @@ class RoadNetwork:
         base : (RoadNetwork, ndarray), optional
             The roads until now (a network rerouted from this one, or this one) and
             their link minutes in the order of ``graph.data``: its cached rows that
-            the links changed since then cannot alter are reused. Default: this
-            network and its own times. A run whose roads change a little at a time
-            (a spreading flood) passes its current roads, so each change recomputes
-            only the trees it touches.
+            the links changed since then cannot alter are reused (of this network,
+            when it holds only some rows, those of :attr:`prepared` only: the others
+            are there because some run asked for them, maybe an earlier run sharing
+            the network, and a tree computed afresh on the new roads may tie-break
+            differently). Default: this network and its own times. A run whose roads
+            change a little at a time (a spreading flood) passes its current roads,
+            so each change recomputes only the trees it touches.
 
         Returns
         -------
@@ -377,13 +402,15 @@ class RoadNetwork:
         out._start_cache()
         out.prepared = self.prepared.copy()
         src, before = base if base is not None else (self, g.data)
-        out.reused_rows = src._reuse_rows(out, minutes, before, g)
+        out.reused_rows = src._reuse_rows(out, minutes, before, g,
+                                          prepared_only=src is self and not self.complete)
         out.prepare(self.prepared)
         if self.complete:  # a network small enough to hold every row keeps doing so after a change
             out.prepare_all()
         return out
 
-    def _reuse_rows(self, out: RoadNetwork, minutes: np.ndarray, before: np.ndarray, full: csr_matrix) -> int:
+    def _reuse_rows(self, out: RoadNetwork, minutes: np.ndarray, before: np.ndarray, full: csr_matrix,
+                    prepared_only: bool = False) -> int:
         """Copy into ``out`` the cached rows that the changed link times cannot alter. Mutates ``out``.
 
         A row (a shortest-path tree) stays exact when no slowed or closed link
@@ -400,6 +427,9 @@ class RoadNetwork:
             Link times of ``out`` and of this network, in the order of ``full.data``.
         full : csr_matrix
             The graph with every link (open or not): the links' ends by slot.
+        prepared_only : bool
+            Reuse the rows of :attr:`prepared` origins only (and the reverse trees,
+            which are theirs): the rows computed at compile time.
 
         Returns
         -------
@@ -417,6 +447,8 @@ class RoadNetwork:
         origin_of = np.empty(self._n_rows, dtype=np.int64)
         origin_of[self._row_of[self._row_of >= 0]] = np.flatnonzero(self._row_of >= 0)
         keep = np.flatnonzero(_exact(dist, pred, tail, head, old, new))
+        if prepared_only:
+            keep = keep[self._is_prepared[origin_of[keep]]]
         for r in keep.tolist():
             out._store(int(origin_of[r]), dist[r], pred[r])
         # reverse trees: the same test on the reversed graph, where link u -> v runs v -> u

@@ -70,6 +70,10 @@ def test_queue_and_stock_outs():
     assert out.to_dict("records") == [{"depot": "D", "material": "foam", "first out at": "00:10",
                                        "minutes out": 30.0, "lowest level": 0.0}]
     assert stock_outs(None, 60.0) is None
+    # a depot that stocks no foam (its one row the initial 0) never ran out of it
+    never = pd.DataFrame({"t_min": [0.0], "depot": ["E"], "material": ["foam"], "level": [0.0],
+                          "change": [0.0], "reason": ["initial"]})
+    assert stock_outs(pd.concat([stock, never]), 60.0).to_dict("records") == out.to_dict("records")
 
 
 def test_fork_comparison_counts_only_after_the_fork():

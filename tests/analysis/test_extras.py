@@ -4,12 +4,14 @@ The tables are synthetic, written by the test beside a real run's (the mechanism
 """
 
 import json
+import re
 import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import sim
 from analysis.extras import lending_cost
 from analysis.report import build_report
 from tests.analysis.checks import check_self_contained, section_ids
@@ -37,9 +39,10 @@ def mechanism_run(run_dir, tmp_path):
     a.to_parquet(out / "assignments.parquet")
     t = np.array([0.0, 60.0, 120.0, 180.0])
     tables = {
-        "stock": pd.DataFrame({"t_min": t, "depot": ["HQ"] * 4, "material": ["foam"] * 4,
-                               "level": [2.0, 1.0, 0.0, 2.0], "change": [2.0, -1.0, -1.0, 2.0],
-                               "reason": ["initial", "consumed", "consumed", "resupplied"]}),
+        # Spare never stocks foam (its one row is the initial 0): neither a line nor a stock-out
+        "stock": pd.DataFrame({"t_min": [0.0, *t], "depot": ["Spare"] + ["HQ"] * 4, "material": ["foam"] * 5,
+                               "level": [0.0, 2.0, 1.0, 0.0, 2.0], "change": [0.0, 2.0, -1.0, -1.0, 2.0],
+                               "reason": ["initial", "initial", "consumed", "consumed", "resupplied"]}),
         "drones": pd.DataFrame({"drone": ["d1", "d1", "d2"], "incident_id": [1, 2, 3],
                                 "t_launch_min": [0.0, 30.0, 40.0], "t_arrive_min": [4.0, 36.0, 43.0],
                                 "t_back_min": [10.0, 45.0, 50.0],
@@ -80,8 +83,12 @@ def test_each_table_gets_its_section(mechanism_run):
     assert SHELTER not in text and "&lt;b&gt;School&lt;/b&gt; &amp; gym" in text
     assert "by_district.Singil" in text and "peak_depth_m" in text
     assert "site_events.parquet (2 rows)" in text and "&lt;i&gt;Mipo&lt;/i&gt;" in text
+    stock = text.split('<section id="stock">')[1].split("</section>")[0]
+    assert "Spare" not in stock
+    assert '<td class="text">HQ</td><td class="text">foam</td><td class="num">120</td>' in stock
     forces = text.split('<section id="forces">')[1].split("</section>")[0]
     a = pd.read_parquet(mechanism_run / "assignments.parquet")
+    a = a[a["t_dispatch_min"] >= json.loads((mechanism_run / "run.json").read_text())["warmup_min"]]
     for level, n in a["escalation_level"].value_counts().items():
         assert f"<td class=\"num\">{level}</td>" in forces and f"{n:,}" in forces
 
@@ -92,3 +99,37 @@ def test_a_plain_run_has_none_of_them(run_dir):
     a = pd.read_parquet(run_dir / "assignments.parquet")
     helped = "escalation_level" in a and bool((a["escalation_level"] > 0).any() or a["diverted"].any())
     assert ("forces" in ids) == helped
+
+
+def test_the_forces_section_counts_what_run_json_counts(tmp_path):
+    """Levels and lenders of the report are run.json's: after the warm-up, mutual aid (level 1) only.
+
+    chongqing_tiers has every level and city-tier units whose home is a district: counting the
+    warm-up or the city's units as a district's loan would change both tables.
+    """
+    result = sim.run("chongqing_tiers", days=1, seed=3)
+    figures = result.meta["components"]["escalation"]
+    out = result.write(tmp_path / "run")
+    text = build_report(out)
+    forces = text.split('<section id="forces">')[1].split("</section>")[0]
+    rows = [[cell.strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", forces, flags=re.S)]
+    by_level = {r[1]: int(r[2].replace(",", "")) for r in rows if len(r) == 8}
+    names = {"own": "own district", "mutual_aid": "mutual aid", "city": "city tier",
+             "enterprise_lent": "enterprise brigade"}
+    assert by_level == {names[k]: n for k, n in figures["assignments_by_level"].items() if n}
+    assert by_level["mutual aid"] > 10 and by_level["city tier"] > 0
+    start = result.meta["warmup_min"]
+    a = result.assignments[result.assignments["t_dispatch_min"] >= start]
+    a = a.assign(busy_min=a["t_free_min"].fillna(a["t_clear_min"]) - a["t_dispatch_min"])
+    lent = lending_cost(a, result.incidents, start).set_index("lending district")
+    assert lent["assignments lent"].to_dict() == {d: v["assignments"] for d, v in figures["lenders"].items()}
+    lenders = {r[0]: int(r[1].replace(",", "")) for r in rows if len(r) == 6}   # the report's own table
+    assert lenders == lent["assignments lent"].to_dict()
+    # the stock figure has a legend entry for every depot that held something, also for the
+    # technical reserve, which holds only breathing sets (not the first panel's material)
+    stock = text.split('<section id="stock">')[1].split("</section>")[0]
+    legend = re.findall(r'"name":"([^"]+)","showlegend":true', stock)
+    st = result.extra["stock"]
+    held = sorted(st.loc[st["level"] > 0, "depot"].astype(str).unique())
+    assert sorted(legend) == held and "technical_reserve" in held
