@@ -3,8 +3,11 @@
 ``anjeon aar RUN_DIR [--fork FORK_DIR] [-o FILE]`` writes one offline HTML
 file. Pure functions of a run directory's tables (no engine):
 
-- per inject (``injects.parquet``, written by drills), or per time window
-  when the run has no injects: the calls that followed, the units sent and
+- per inject (``injects.parquet``, written by drills; every inject has a
+  row: the incidents it raised, or the calls received in its window, to its
+  ``until`` or ending inject, see :func:`inject_windows`) and a baseline of
+  the calls outside every window, or per time window when the run has no
+  injects: the calls that followed, the units sent and
   their times, each incident's delay split into answer, dispatch (call
   processing and held decisions), waiting for a unit, turnout and travel,
   and whether its response target was met;
@@ -19,6 +22,7 @@ Every name and description is escaped (``analysis.html``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -109,19 +113,129 @@ def delays(incidents: pd.DataFrame, assignments: pd.DataFrame, events: pd.DataFr
     return out.reset_index()
 
 
-def groups(incidents: pd.DataFrame, injects: pd.DataFrame | None, t_end: float) -> pd.DataFrame:
-    """What each incident is counted under: the inject that raised it, else the window it was called in.
+#: Inject kinds that end at a later inject, and the fields that must match (``closure``: the ending
+#: inject names the closure's id).
+ENDED_BY = {"outage": ("outage_recovery", ("centre", "line")),
+            "road_closure": ("road_reopening", ("closure",)),
+            "station_closure": ("station_reopening", ("station",)),
+            "unit_breakdown": ("unit_repair", ("unit",)),
+            "hospital_diversion": ("hospital_reopening", ("hospital",))}
+#: Window of an inject that raised nothing and has no end of its own: to the next inject, at most this long.
+DEFAULT_WINDOW_MIN = 60.0
+#: The label of the row of calls outside every inject's window (and raised by no inject).
+BASELINE = "baseline: calls outside every window"
+_CLOCK = re.compile(r"^\s*(?:\+(\d+)\s+)?(\d{1,2}):(\d{2})\s*$")
 
-    With injects, an incident raised by one (``incident_ids``) belongs to it;
-    every other incident called from an inject's time until the next
-    inject's belongs to it as "followed"; earlier ones to "before the first
-    inject". Without injects, windows of equal length (an hour, or longer
-    for long runs: at most 24 windows).
+
+def _minutes(at: Any, start: str | None) -> float:
+    """Minutes from the run's start of a drill time (minutes, or clock ``[+N ]HH:MM``); NaN if unreadable."""
+    if isinstance(at, (int, float)) and not isinstance(at, bool):
+        return float(at)
+    m = _CLOCK.match(str(at)) if at is not None else None
+    if m is None or not start:
+        return np.nan
+    t0 = pd.Timestamp(start)
+    day = t0.normalize() + pd.Timedelta(days=int(m.group(1) or 0), hours=int(m.group(2)),
+                                        minutes=int(m.group(3)))
+    return float((day - t0) / pd.Timedelta(minutes=1))
+
+
+def _raised(injects: pd.DataFrame) -> list[set[int]]:
+    out = []
+    for text in injects["incident_ids"].fillna("").astype(str):
+        out.append({int(p) for p in text.split(",") if p.strip().lstrip("-").isdigit()})
+    return out
+
+
+def inject_windows(injects: pd.DataFrame, t_end: float, script: list[dict[str, Any]] | None = None,
+                   start: str | None = None) -> pd.DataFrame:
+    """Each inject's window: the calls it is judged by, from its time to its end.
+
+    An inject that raised incidents and has no end of its own (an
+    ``incident``) is judged by the incidents it raised (no window). Any
+    other inject is judged by the calls received from its time to its end:
+    its ``until`` or its ending inject (``outage_recovery``,
+    ``road_reopening`` naming it, ``station_reopening``, ``unit_repair``,
+    ``hospital_reopening`` of the same centre, station, unit or hospital),
+    whichever comes first; without either, the next later inject, at most
+    :data:`DEFAULT_WINDOW_MIN` later. Never past ``t_end`` (when > 0).
+
+    Parameters
+    ----------
+    injects : pandas.DataFrame
+        ``injects.parquet``: inject_id, t_min, kind, description, incident_ids.
+    t_end : float
+        The run's end (minutes).
+    script : list of dict, optional
+        The drill's injects as written (``scenario.json`` ``drill.injects``): ``until`` and the fields an
+        ending inject names. Without it, an inject ends at the first later inject of its ending kind.
+    start : str, optional
+        The run's start (ISO time), to read clock times (``"12:00"``) of ``until``.
 
     Returns
     -------
     pandas.DataFrame
-        incident_id, group (label, str), order (int), raised (bool: raised by the inject itself).
+        In time order (same time: fired order): inject_id, t_min, kind, description, raised (set of
+        incident ids), t_from, t_to (NaN for an inject judged by what it raised), ends (how the window ends).
+    """
+    inj = injects.sort_values("t_min", kind="stable").reset_index(drop=True)
+    raised = _raised(inj)
+    by_id = {str(x.get("id")): x for x in (script or []) if isinstance(x, dict)}
+    ids, kinds = inj["inject_id"].astype(str).tolist(), inj["kind"].astype(str).tolist()
+    times = inj["t_min"].to_numpy(dtype=float)
+    rows = []
+    for k, (iid, kind, t) in enumerate(zip(ids, kinds, times, strict=True)):
+        own = by_id.get(iid, {})
+        until = _minutes(own.get("until"), start) if own.get("until") is not None else np.nan
+        ends, t_to = (f"until {_clock(until, start)}", until) if np.isfinite(until) else ("", np.nan)
+        if kind in ENDED_BY:
+            end_kind, keys = ENDED_BY[kind]
+            for j in range(len(inj)):
+                if j == k or kinds[j] != end_kind or times[j] < t or (times[j] == t and j < k):
+                    continue
+                other = by_id.get(ids[j])
+                if by_id and other is None:
+                    continue
+                if other is not None:
+                    if keys == ("closure",):
+                        if str(other.get("closure")) != iid:
+                            continue
+                    elif not any(own.get(f) is not None and own.get(f) == other.get(f) for f in keys):
+                        continue
+                if not np.isfinite(t_to) or times[j] < t_to:
+                    ends, t_to = f"{end_kind} {ids[j]}", times[j]
+                break
+        if not np.isfinite(t_to) and not raised[k]:
+            later = times[times > t]
+            if len(later) and later[0] - t <= DEFAULT_WINDOW_MIN:
+                ends, t_to = f"next inject ({_clock(later[0], start)})", float(later[0])
+            else:
+                ends, t_to = f"{DEFAULT_WINDOW_MIN:g} min later", t + DEFAULT_WINDOW_MIN
+        if np.isfinite(t_to) and t_end > 0 and t_to > t_end:
+            ends, t_to = "end of the run", t_end
+        rows.append({"inject_id": iid, "t_min": t, "kind": kind,
+                     "description": str(inj.loc[k, "description"]) if "description" in inj else "",
+                     "raised": raised[k], "t_from": t if np.isfinite(t_to) else np.nan, "t_to": t_to,
+                     "ends": ends or "what it raised"})
+    return pd.DataFrame(rows, columns=["inject_id", "t_min", "kind", "description", "raised", "t_from",
+                                       "t_to", "ends"])
+
+
+def groups(incidents: pd.DataFrame, injects: pd.DataFrame | None, t_end: float,
+           script: list[dict[str, Any]] | None = None, start: str | None = None) -> pd.DataFrame:
+    """What each inject's row counts: the incidents it raised, or the calls received in its window.
+
+    With injects (see :func:`inject_windows`), one group per inject, in time
+    order, then :data:`BASELINE`: the calls raised by no inject and received
+    outside every inject's window. Groups overlap (a call in two windows is
+    counted in both). Without injects, windows of equal length (an hour, or
+    longer for long runs: at most 24 windows), each call in one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        incident_id, group (label, str), order (int), raised (bool: raised by this group's inject). An
+        inject whose group holds no call has one row with incident_id -1 (so that every inject has a row).
     """
     ids, t = incidents["incident_id"].to_numpy(), incidents["t_call_min"].to_numpy(dtype=float)
     if injects is None or injects.empty:
@@ -129,17 +243,24 @@ def groups(incidents: pd.DataFrame, injects: pd.DataFrame | None, t_end: float) 
         k = np.floor(t / width).astype(int)
         label = [f"{_hm(i * width)}-{_hm((i + 1) * width)}" for i in k]
         return pd.DataFrame({"incident_id": ids, "group": label, "order": k, "raised": False})
-    inj = injects.sort_values("t_min", kind="stable").reset_index(drop=True)
-    raised: dict[int, int] = {}
-    for n, text in enumerate(inj["incident_ids"].fillna("").astype(str)):
-        for part in text.split(","):
-            if part.strip().lstrip("-").isdigit():
-                raised.setdefault(int(part), n)
-    k = np.searchsorted(inj["t_min"].to_numpy(dtype=float), t, side="right") - 1
-    order = np.array([raised.get(int(i), int(j)) for i, j in zip(ids, k, strict=True)])
-    label = [f"{inj.loc[j, 'inject_id']}" if j >= 0 else "before the first inject" for j in order]
-    return pd.DataFrame({"incident_id": ids, "group": label, "order": order,
-                         "raised": [int(i) in raised for i in ids]})
+    w = inject_windows(injects, t_end, script, start)
+    parts, covered, any_raised = [], np.zeros(len(ids), dtype=bool), set()
+    for n, row in w.iterrows():
+        own = np.isin(ids, list(row["raised"]))
+        inside = (t >= row["t_from"]) & (t < row["t_to"]) if np.isfinite(row["t_to"]) else np.zeros_like(own)
+        covered |= inside
+        any_raised |= row["raised"]
+        keep = own | inside
+        if not keep.any():
+            parts.append(pd.DataFrame({"incident_id": [-1], "group": [row["inject_id"]], "order": [n],
+                                       "raised": [False]}))
+            continue
+        parts.append(pd.DataFrame({"incident_id": ids[keep], "group": row["inject_id"], "order": n,
+                                   "raised": own[keep]}))
+    base = ~covered & ~np.isin(ids, list(any_raised))
+    parts.append(pd.DataFrame({"incident_id": ids[base] if base.any() else [-1], "group": BASELINE,
+                               "order": len(w), "raised": False}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _clock(t_min: float, start: str | None) -> str:
@@ -157,10 +278,11 @@ def _hm(t_min: float) -> str:
 
 
 def group_table(d: pd.DataFrame, g: pd.DataFrame) -> pd.DataFrame:
-    """Per group: calls, units sent, mean delay parts, response median and targets met / missed."""
-    x = d.merge(g, on="incident_id")
+    """Per group (every one, even empty): calls, units sent, mean delay parts, response median, targets."""
+    x = g.merge(d, on="incident_id", how="left")
     rows = []
     for (_, group), part in x.groupby(["order", "group"], sort=True):
+        part = part[part["incident_id"] >= 0]
         judged = part["met"].dropna()
         rows.append({"group": group, "calls": len(part), "raised": int(part["raised"].sum()),
                      "units sent": int(part["n_units"].sum()),
@@ -287,9 +409,12 @@ def build_aar(path: str | Path, fork: str | Path | None = None) -> str:
     t_end = float(meta.get("until_min", meta.get("horizon_min", 0.0)))
     injects = run.table("injects")
     d = delays(t["incidents"], t["assignments"], t["events"])
-    g = groups(t["incidents"], injects, t_end)
+    script = (run.scenario.get("drill") or {}).get("injects") if isinstance(run.scenario, dict) else None
+    g = groups(t["incidents"], injects, t_end, script, meta.get("start"))
     gt = group_table(d, g)
-    sections = [_summary(meta, d, injects), _per_group(d, g, gt, injects, t, box, meta.get("start")),
+    w = (None if injects is None or injects.empty
+         else inject_windows(injects, t_end, script, meta.get("start")))
+    sections = [_summary(meta, d, injects), _per_group(d, g, gt, w, t, box, meta.get("start")),
                 _bottlenecks(t, run.table("stock"), t_end, box)]
     if fork is not None:
         sections.append(_fork(t, fork))
@@ -310,21 +435,27 @@ def _summary(meta: dict[str, Any], d: pd.DataFrame, injects: pd.DataFrame | None
     return s
 
 
-def _per_group(d: pd.DataFrame, g: pd.DataFrame, gt: pd.DataFrame, injects: pd.DataFrame | None,
+def _per_group(d: pd.DataFrame, g: pd.DataFrame, gt: pd.DataFrame, w: pd.DataFrame | None,
                t: dict[str, pd.DataFrame], box: FigureBox, start: str | None = None) -> Section:
-    has = injects is not None and not injects.empty
+    has = w is not None
     s = Section("injects", "Per inject: what followed" if has else "Per time window: what happened",
                 "Calls, units sent, where the time went (mean minutes per incident) and the targets.")
     if not has:
         s.add(note("This run has no injects (injects.parquet is absent): incidents are grouped by the "
                    "window of their call."))
     else:
-        inj = injects.sort_values("t_min", kind="stable")
-        at = inj["t_min"].map(lambda m: _clock(m, start))
-        s.add(table(pd.DataFrame({"inject": inj["inject_id"].astype(str), "at": at,
-                                  "kind": inj["kind"].astype(str),
-                                  "description": inj["description"].astype(str)}),
-                    text_columns=("inject", "at", "kind", "description")))
+        at = w["t_min"].map(lambda m: _clock(m, start))
+        counted = [f"the {len(r['raised'])} incidents it raised" if pd.isna(r["t_to"]) else
+                   f"calls {_clock(r['t_from'], start)}-{_clock(r['t_to'], start)} ({r['ends']})"
+                   for _, r in w.iterrows()]
+        s.add(table(pd.DataFrame({"inject": w["inject_id"], "at": at, "kind": w["kind"],
+                                  "description": w["description"], "its row counts": counted}),
+                    text_columns=("inject", "at", "kind", "description", "its row counts")))
+        s.add(para("An inject's row counts the incidents it raised; an inject with an effect over "
+                   "time (outage, road closure, surge, breakdown, diversion...) counts every call "
+                   "received in its window, so rows overlap. The last row, the baseline, counts the calls "
+                   "raised by no inject and received outside every window: compare each row's answer and "
+                   "dispatch with it."))
     s.add(table(gt, formats={"targets met": fmt_count, "missed": fmt_count}, text_columns=("group",)))
     s.add(box.embed(delay_figure(gt), "for each inject (or window), the mean minutes from call to first "
                                       "arrival, split into answer, dispatch, waiting for a unit, turnout and "
@@ -389,5 +520,6 @@ def _fork(t: dict[str, pd.DataFrame], fork_path: str | Path) -> Section:
     return s
 
 
-__all__ = ["build_aar", "busiest_units", "delays", "fork_comparison", "group_table", "groups",
-           "queue_over_time", "stock_outs", "units_sent"]
+__all__ = ["BASELINE", "DEFAULT_WINDOW_MIN", "ENDED_BY", "build_aar", "busiest_units", "delays",
+           "fork_comparison", "group_table", "groups", "inject_windows", "queue_over_time",
+           "stock_outs", "units_sent"]

@@ -8,7 +8,18 @@ import pandas as pd
 import pytest
 
 import sim.cli
-from analysis.aar import delays, fork_comparison, groups, queue_over_time, stock_outs
+from analysis.aar import (
+    BASELINE,
+    DEFAULT_WINDOW_MIN,
+    delays,
+    fork_comparison,
+    group_table,
+    groups,
+    inject_windows,
+    queue_over_time,
+    stock_outs,
+)
+from analysis.store import RunDir
 from tests.analysis.checks import check_self_contained
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -48,15 +59,103 @@ def test_parts_add_up_on_a_real_run(run_dir):
     assert (d[["answer_min", "dispatch_min", "wait_unit_min", "travel_min"]] >= -1e-9).all().all()
 
 
-def test_groups_follow_injects_and_what_they_raised():
-    inc = pd.DataFrame({"incident_id": [0, 1, 2, 3], "t_call_min": [5.0, 10.5, 12.0, 25.0]})
-    inj = pd.DataFrame({"inject_id": ["I2", "I1"], "t_min": [20.0, 10.0], "kind": ["x", "y"],
-                        "description": ["", ""], "incident_ids": ["", "1"]})
-    g = groups(inc, inj, 60.0).set_index("incident_id")
-    assert g["group"].tolist() == ["before the first inject", "I1", "I1", "I2"]
-    assert g["raised"].tolist() == [False, True, False, False]
+START = "2026-01-01T00:00:00"
+#: Three injects at minute 10 (one raises incident 1, an outage ended by a recovery of its centre at 30, a
+#: road closure until 00:45), a recovery of another centre at 20, a policy switch at 50, a closure at 60-62.
+INJECTS = pd.DataFrame({
+    "inject_id": ["fire", "down", "road", "up2", "up", "switch", "shut"],
+    "t_min": [10.0, 10.0, 10.0, 20.0, 30.0, 50.0, 60.0],
+    "kind": ["incident", "outage", "road_closure", "outage_recovery", "outage_recovery", "policy_switch",
+             "road_closure"],
+    "description": [""] * 7, "incident_ids": ["1", "", "", "", "", "", ""]})
+SCRIPT = [{"id": "fire", "kind": "incident"}, {"id": "down", "kind": "outage", "centre": "c", "until": None},
+          {"id": "road", "kind": "road_closure", "until": "00:45"},
+          {"id": "up2", "kind": "outage_recovery", "centre": "other"},
+          {"id": "up", "kind": "outage_recovery", "centre": "c"}, {"id": "switch", "kind": "policy_switch"},
+          {"id": "shut", "kind": "road_closure", "until": 62.0}]
+#: Calls at 2 (baseline), 10 (raised by fire), 12 and 20 (outage and road), 35 (road; after the recovery),
+#: 55 (the switch's window: to the next inject) and 112 (baseline). Answer and dispatch: 1 + 3 minutes
+#: during the outage, 0.5 + 1 outside it.
+T_CALL = [2.0, 10.0, 12.0, 20.0, 35.0, 55.0, 112.0]
+
+
+def _calls():
+    t = np.array(T_CALL)
+    down = (t >= 10) & (t < 30)
+    answer, dispatch = np.where(down, 1.0, 0.5), np.where(down, 3.0, 1.0)
+    n = len(t)
+    inc = pd.DataFrame({"incident_id": range(n), "kind": ["medical"] * n, "district": ["A"] * n,
+                        "priority": [2] * n, "t_call_min": t, "t_answer_min": t + answer,
+                        "t_dispatch_min": t + answer + dispatch,
+                        "t_first_arrival_min": t + answer + dispatch + 5,
+                        "t_clear_min": t + 60, "response_min": answer + dispatch + 5, "target_min": [8.0] * n,
+                        "status": ["resolved"] * n})
+    asg = pd.DataFrame({"incident_id": range(n), "unit_id": ["a"] * n, "home_station": ["S"] * n,
+                        "t_dispatch_min": inc["t_dispatch_min"], "t_arrive_min": inc["t_first_arrival_min"],
+                        "travel_min": [4.0] * n, "t_clear_min": inc["t_clear_min"], "t_free_min": t + 70})
+    ev = pd.DataFrame({"t_min": pd.Series([], dtype=float), "seq": pd.Series([], dtype=int),
+                       "kind": pd.Series([], dtype=str), "incident_id": pd.Series([], dtype="Int64"),
+                       "unit_id": pd.Series([], dtype=object)})
+    return inc, asg, ev
+
+
+def test_every_inject_has_a_window_from_its_end_or_the_next_inject():
+    w = inject_windows(INJECTS, 120.0, SCRIPT, START).set_index("inject_id")
+    assert w["t_from"].fillna(-1).tolist() == [-1, 10.0, 10.0, 20.0, 30.0, 50.0, 60.0]
+    assert w["t_to"].fillna(-1).tolist() == [-1, 30.0, 45.0, 30.0, 50.0, 60.0, 62.0]
+    assert w["ends"].tolist() == ["what it raised", "outage_recovery up", "until 00:45",
+                                  "next inject (00:30)", "next inject (00:50)", "next inject (01:00)",
+                                  "until 01:02"]
+    # without the drill as written (no until, no names), an outage ends at the first later recovery, a
+    # closure at the next inject; the last inject runs DEFAULT_WINDOW_MIN, cut at the run's end
+    bare = inject_windows(INJECTS, 100.0).set_index("inject_id")
+    assert bare.loc["down", "t_to"] == 20.0 and bare.loc["road", "t_to"] == 20.0
+    assert DEFAULT_WINDOW_MIN == 60.0 and bare.loc["shut", "ends"] == "end of the run"
+    assert bare.loc["shut", "t_to"] == 100.0
+
+
+def test_each_inject_row_counts_what_it_raised_or_the_calls_in_its_window():
+    inc, asg, ev = _calls()
+    g = groups(inc, INJECTS, 120.0, SCRIPT, START)
+    members = g.groupby("group", sort=False)["incident_id"].apply(list).to_dict()
+    assert members == {"fire": [1], "down": [1, 2, 3], "road": [1, 2, 3, 4], "up2": [3], "up": [4],
+                       "switch": [5], "shut": [-1], BASELINE: [0, 6]}
+    gt = group_table(delays(inc, asg, ev), g).set_index("group")
+    assert gt.index.tolist() == ["fire", "down", "road", "up2", "up", "switch", "shut", BASELINE]
+    assert gt["calls"].tolist() == [1, 3, 4, 1, 1, 1, 0, 2]
+    assert gt["raised"].tolist() == [1, 0, 0, 0, 0, 0, 0, 0]
+    assert gt.loc["down", ["answer", "dispatch"]].tolist() == [1.0, 3.0]
+    assert gt.loc[BASELINE, ["answer", "dispatch", "waiting for a unit", "turnout", "travel"]].tolist() == \
+        [0.5, 1.0, 0.0, 1.0, 4.0]
+    assert gt.loc["road", "answer"] == 0.875 and np.isnan(gt.loc["shut", "answer"])
+
+
+def test_without_injects_calls_are_grouped_by_the_hour():
+    inc = pd.DataFrame({"incident_id": [0, 1, 2, 3], "t_call_min": [5.0, 10.5, 12.0, 65.0]})
     w = groups(inc, None, 180.0)
-    assert w["group"].tolist() == ["00:00-01:00"] * 4
+    assert w["group"].tolist() == ["00:00-01:00"] * 3 + ["01:00-02:00"]
+
+
+def test_the_ulsan_drill_outage_row_shows_slower_answer_and_dispatch(tmp_path):
+    out = tmp_path / "drill"
+    assert sim.cli.main(["run", "ulsan_chemical_drill", "--out", str(out), "--quiet"]) == 0
+    run = RunDir.open(out)
+    t = {n: run.table(n) for n in ("incidents", "assignments", "events", "injects")}
+    script = run.scenario["drill"]["injects"]
+    g = groups(t["incidents"], t["injects"], 360.0, script, run.meta["start"])
+    gt = group_table(delays(t["incidents"], t["assignments"], t["events"]), g).set_index("group")
+    # every inject has its row, the cordon too (at 10:40 with the access road)
+    assert gt.index.tolist() == [*t["injects"]["inject_id"], BASELINE]
+    w = inject_windows(t["injects"], 360.0, script, run.meta["start"]).set_index("inject_id")
+    assert (w.loc["dispatch-down", "t_from"], w.loc["dispatch-down", "t_to"]) == (20.0, 65.0)
+    calls = t["incidents"]["t_call_min"]
+    assert gt.loc["dispatch-down", "calls"] == int(calls.between(20.0, 65.0, inclusive="left").sum()) > 0
+    assert gt.loc["leak", "calls"] == gt.loc["leak", "raised"] == 7
+    slow = gt["answer"] + gt["dispatch"]
+    assert slow["dispatch-down"] > slow[BASELINE] + 1.0
+    assert sim.cli.main(["aar", str(out), "-o", str(tmp_path / "aar.html")]) == 0
+    text = (tmp_path / "aar.html").read_text(encoding="utf-8")
+    assert "calls 10:20-11:05 (until 11:05)" in text and ">cordon<" in text
 
 
 def test_queue_and_stock_outs():
