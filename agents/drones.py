@@ -38,7 +38,8 @@ incident was over before the report (recall mode); ``battery_left_min``),
 incident columns ``false_alarm``, ``true_kind``, ``wrong_plan``,
 ``drone_outcome`` and ``drone_hold_min`` (minutes the decision was held),
 and in run.json sorties, false alarms caught, reclassified, wrong plans,
-wasted dispatches and dispatches saved.
+wasted dispatches and dispatches saved, all of incidents called in the
+measured window (after the warm-up), as the sweep metrics count.
 
 Scenario section::
 
@@ -178,7 +179,7 @@ class Drones(Component):
         self.seen: set[int] = set()  # incidents whose decision this component has looked at
         self.outcome: dict[int, str] = {}
         self.hold: dict[int, float] = {}
-        self.recalled = 0  # units recalled from false alarms (mode recall)
+        self.recalled: dict[int, int] = {}  # incident -> units recalled from it (mode recall)
         self.rows: list[tuple[int, int, float, float, float, str, float]] = []
 
     def _no_work(self, i: int) -> None:
@@ -301,7 +302,7 @@ class Drones(Component):
         going = [unit.index for unit in m.fleet.units if unit.job == i and dispatch.en_route(unit.index)]
         for u in going:
             dispatch.recall(u, "false alarm (drone)", requeue=False)
-        self.recalled += len(going)
+        self.recalled[i] = self.recalled.get(i, 0) + len(going)
         if book.active[i] == 0 and book.status[i] == OPEN:  # nobody left there: close it now
             self._close(i)
 
@@ -349,19 +350,29 @@ class Drones(Component):
             "battery_left_min": np.array(cols[6], dtype=np.float64)}}
 
     def summary(self) -> dict[str, Any]:
-        """Sorties, false alarms (all, caught), wasted and saved dispatches, mean hold of confirmed."""
-        book, wanted = self.model.book, self.model.dispatch.wanted_total
-        false = [i for i in self._false_ids() if i < book.n]
-        caught = [i for i, o in self.outcome.items() if o == FALSE_ALARM]
-        held = [h for i, h in self.hold.items() if self.outcome[i] == CONFIRMED]
-        called = int(np.searchsorted(book.stream.t_call, self.model.until, side="left"))
-        wrong = sum(int(self.true_kind[i]) != book.kind[i] for i in range(called))
-        return {"sorties": len(self.outcome), "false_alarms": len(false), "false_alarms_caught": len(caught),
-                "reclassified": sum(o == RECLASSIFIED for o in self.outcome.values()), "wrong_plans": wrong,
+        """Sorties, false alarms (all, caught), wasted and saved dispatches, mean hold of confirmed.
+
+        Every figure counts the incidents called in the measured window (from the
+        warm-up to the end of the run), as the sweep metrics do: ``wasted_dispatches``,
+        ``false_alarms_caught`` and ``wrong_plans`` equal those of
+        :func:`analysis.metrics.resource_metrics`. A sortie or a recalled unit counts
+        with its incident. The ``drones`` table lists every sortie of the run.
+        """
+        m = self.model
+        book, wanted = m.book, m.dispatch.wanted_total
+        counted = book.called_between(m.world.warmup_min, m.until)
+        false = [i for i in self._false_ids() if i < book.n and counted[i]]
+        flown = {i: o for i, o in self.outcome.items() if counted[i]}
+        caught = [i for i, o in flown.items() if o == FALSE_ALARM]
+        held = [h for i, h in self.hold.items() if counted[i] and self.outcome[i] == CONFIRMED]
+        called = np.flatnonzero(counted[:book.stream.n]).tolist()  # raised incidents are never misreported
+        wrong = sum(int(self.true_kind[i]) != book.kind[i] for i in called)
+        return {"sorties": len(flown), "false_alarms": len(false), "false_alarms_caught": len(caught),
+                "reclassified": sum(o == RECLASSIFIED for o in flown.values()), "wrong_plans": wrong,
                 "wasted_dispatches": int(sum(book.n_assigned[i] for i in false)),
                 "dispatches_saved": int(sum(wanted[book.kind[i]] for i in caught))
                 if self.section.mode == "hold" else 0,
-                "units_recalled": self.recalled,
+                "units_recalled": sum(n for i, n in self.recalled.items() if counted[i]),
                 "mean_hold_confirmed_min": float(np.mean(held)) if held else math.nan}
 
 

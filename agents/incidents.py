@@ -111,6 +111,16 @@ class IncidentBook:
             self.raised[column].append(value)
         return i
 
+    def called_between(self, lo: float, hi: float) -> np.ndarray:
+        """Whether each incident so far was called in ``[lo, hi)``: one bool per id.
+
+        Components count their run.json figures over the measured window with it,
+        ``called_between(world.warmup_min, model.until)``: the incidents the
+        incidents table does not mark ``in_warmup``, as the sweep metrics count.
+        """
+        t = np.concatenate([self.stream.t_call, np.asarray(self.raised["t_call"], dtype=np.float64)])
+        return (t >= lo) & (t < hi)
+
     def need_of(self, i: int) -> list[int]:
         """Units still wanted by incident ``i``, per capability (a copy)."""
         return self.need[i * self.n_caps:(i + 1) * self.n_caps]

@@ -33,7 +33,8 @@ numbers.
 Results: the ``prepositions`` table (``t_min``, ``unit_id``, ``from``,
 ``to``, ``district``, ``expected``, ``reason``: ahead / back), the
 ``forecast`` table (at each look, per district: ``t_min``, ``district``,
-``expected``), and in run.json the moves.
+``expected``), and in run.json the moves made after the warm-up and the
+calls learned (whole run).
 
 Scenario section::
 
@@ -390,9 +391,17 @@ class Prepositioning(Component):
                          "expected": np.array([r[2] for r in f], dtype=np.float64)}}
 
     def summary(self) -> dict[str, Any]:
-        """Moves ahead and back, and the calls the forecaster learned from."""
-        return {"moves_ahead": sum(r[6] == AHEAD for r in self.rows),
-                "moved_back": sum(r[6] == BACK for r in self.rows),
+        """Moves ahead and back, and the calls the forecaster learned from.
+
+        ``moves_ahead`` and ``moved_back`` count the moves made in the measured window
+        (from the warm-up to the end of the run, the window of the units' utilization in
+        the sweep metrics); the ``prepositions`` table lists every move of the run.
+        ``calls_learned`` is of the whole run: the forecaster learns from the warm-up's
+        calls too.
+        """
+        warmup = self.model.world.warmup_min
+        moves = [r[6] for r in self.rows if r[0] >= warmup]
+        return {"moves_ahead": moves.count(AHEAD), "moved_back": moves.count(BACK),
                 "calls_learned": self.forecaster.n_seen}
 
 

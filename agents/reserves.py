@@ -31,6 +31,9 @@ Stock over time is the ``stock`` table (one row per change: ``t_min``,
 consumed / resupplied); per depot and material, initial + resupplied =
 consumed + level at the end. The incidents table gets ``material_wait_min``
 (NaN: the type consumes nothing or no unit arrived) and ``material_short``.
+In run.json the incident figures (draws, stock-outs, delays, unmet) count the
+incidents called in the measured window (after the warm-up); the stock
+figures (resupplies, end levels) are of the whole run, like the ``stock`` table.
 No random numbers are drawn.
 
 Scenario section::
@@ -152,7 +155,7 @@ class Reserves(Component):
         self.ready: dict[int, Any] = {}  # incident -> the event its work waits for (None: none)
         self.wait: dict[int, float] = {}  # incident -> minutes its work waited for material
         self.unmet: dict[int, float] = {}  # incident -> quantity no depot had
-        self.n_stockouts = 0  # draws that found a depot short
+        self.stockouts: dict[int, int] = {}  # incident -> its draws that found a depot short
 
     def start(self) -> None:
         """Hook onto unit arrivals (nothing to do if no incident type consumes or the section is off)."""
@@ -199,7 +202,7 @@ class Reserves(Component):
                 have = self.level[j][k]
                 take = min(have, left)
                 if take < left:
-                    self.n_stockouts += 1
+                    self.stockouts[i] = self.stockouts.get(i, 0) + 1
                 if take > 0:
                     self.level[j][k] = have - take
                     left -= take
@@ -295,11 +298,26 @@ class Reserves(Component):
             "reason": np.array(cols[5], dtype=object)}}
 
     def summary(self) -> dict[str, Any]:
-        """Draws, stock-outs, delayed incidents and their minutes of delay, unmet quantity, end levels."""
-        delayed = [w for w in self.wait.values() if w > 0]
-        return {"incidents_drawing": len(self.wait), "stockouts": self.n_stockouts,
+        """Draws, stock-outs, delayed incidents and their minutes of delay, unmet quantity, end levels.
+
+        The incident figures (``incidents_drawing``, ``stockouts``, ``delayed_incidents``,
+        ``delay_min``, ``unmet_incidents``, ``unmet_quantity``) count the incidents called
+        in the measured window (from the warm-up to the end of the run), as the sweep
+        metrics do: ``delayed_incidents`` and ``delay_min`` equal ``material_delayed`` and
+        ``material_delay_min`` of :func:`analysis.metrics.resource_metrics`. The stock
+        figures are of the whole run, like the ``stock`` table they sum up (so that
+        initial + resupplied = consumed + end level holds): ``resupplies`` (deliveries)
+        and ``end_level`` (each depot's level at the end).
+        """
+        m = self.model
+        counted = m.book.called_between(m.world.warmup_min, m.until)
+        drawing = {i: w for i, w in self.wait.items() if counted[i]}
+        unmet = [q for i, q in self.unmet.items() if counted[i]]
+        delayed = [w for w in drawing.values() if w > 0]
+        return {"incidents_drawing": len(drawing),
+                "stockouts": sum(n for i, n in self.stockouts.items() if counted[i]),
                 "delayed_incidents": len(delayed), "delay_min": float(sum(delayed)),
-                "unmet_incidents": len(self.unmet), "unmet_quantity": float(sum(self.unmet.values())),
+                "unmet_incidents": len(unmet), "unmet_quantity": float(sum(unmet)),
                 "resupplies": sum(r[5] == RESUPPLIED for r in self.rows),
                 "end_level": {d: {m: self.level[j][k] for k, m in enumerate(self.materials)}
                               for j, d in enumerate(self.depots)}}

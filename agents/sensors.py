@@ -28,7 +28,8 @@ Results: incident columns ``site`` ("" for incidents not of a site),
 ``t_start_min`` and ``call_delay_min`` (NaN for them), ``sensor_false_alarm``;
 the ``site_events`` table (one row per event or false alarm: ``t_start_min``,
 ``t_call_min``, ``site``, ``kind``, ``covered``, ``detected_by``, ``incident_id``);
-in run.json the events, false alarms and mean call delay by site.
+in run.json the events, false alarms and mean call delay by site, of the
+events called in the measured window (after the warm-up).
 
 Scenario section::
 
@@ -253,8 +254,16 @@ class Sensors(Component):
             "incident_id": np.array([self.incident_of[e] for e in keep], dtype=np.int64)}}
 
     def summary(self) -> dict[str, Any]:
-        """Events called, by sensor, false alarms, and the mean call delay of real events by site."""
-        called = [self.events[e] for e, i in enumerate(self.incident_of) if i >= 0]
+        """Events called, by sensor, false alarms, and the mean call delay of real events by site.
+
+        Every figure counts the events called in the measured window (from the warm-up
+        to the end of the run), as the sweep metrics do: ``false_alarms`` equals the
+        measured incidents marked ``sensor_false_alarm``. The ``site_events`` table lists
+        every event called in the run.
+        """
+        m = self.model
+        counted = m.book.called_between(m.world.warmup_min, m.until)
+        called = [self.events[e] for e, i in enumerate(self.incident_of) if i >= 0 and counted[i]]
         real = [x for x in called if not x[8]]
         by_site = {}
         for s, name in enumerate(self.site_names):

@@ -11,6 +11,7 @@ import yaml
 
 import scenarios
 import sim
+from analysis.metrics import component_metrics, resource_metrics
 from tests.cli.conftest import error_line, run_cli
 from tests.resources.conftest import _WORLD, figures
 
@@ -45,8 +46,20 @@ def test_ansan_112_drones_is_ansan_with_police_and_drones():
         assert ext["fleets"][name] == fleet
 
 
-def test_ulsan_industrial_runs_with_every_mechanism_in_its_tables():
-    result = sim.run("ulsan_industrial", days=3)
+@pytest.fixture(scope="module")
+def ulsan():
+    """ulsan_industrial for 3 days (its warm-up: the first day)."""
+    return sim.run("ulsan_industrial", days=3)
+
+
+@pytest.fixture(scope="module")
+def ansan_drones():
+    """ansan_112_drones for 2 days (its warm-up: the first day)."""
+    return sim.run("ansan_112_drones", days=2)
+
+
+def test_ulsan_industrial_runs_with_every_mechanism_in_its_tables(ulsan):
+    result = ulsan
     assert {"stock", "site_events", "prepositions", "forecast"} <= set(result.extra)
     inc = result.incidents
     assert {"sensor", "site_report"} & set(inc["source"].astype(str))
@@ -55,14 +68,45 @@ def test_ulsan_industrial_runs_with_every_mechanism_in_its_tables():
     assert (result.assignments["tier"].astype(str) == "enterprise").any()
 
 
-def test_ansan_112_drones_runs_with_police_calls_and_drone_sorties():
-    result = sim.run("ansan_112_drones", days=2)
+def test_ansan_112_drones_runs_with_police_calls_and_drone_sorties(ansan_drones):
+    result = ansan_drones
     inc = result.incidents
     assert (inc["line"].astype(str) == "112").sum() > 100
     assert (result.assignments["unit_kind"].astype(str) == "patrol").sum() > 100
     fig = figures(result, "drones")
-    assert fig["sorties"] == len(result.extra["drones"]) > 10
+    # the figure counts the sorties to incidents called after the warm-up; the table has them all
+    sorties = result.extra["drones"]
+    measured = inc.loc[~inc["in_warmup"], "incident_id"]
+    assert fig["sorties"] == sorties["incident_id"].isin(measured).sum() > 10
+    assert len(sorties) > fig["sorties"]
     assert fig["false_alarms_caught"] > 0
+
+
+def test_component_figures_count_the_measured_window_like_the_sweep_metrics(ansan_drones, ulsan):
+    """run.json figures (``component_metrics``) and sweep metrics of the same thing agree after a warm-up."""
+    same = {"drones_wasted_dispatches": "wasted_dispatches",
+            "drones_false_alarms_caught": "false_alarms_caught", "drones_wrong_plans": "wrong_plans",
+            "reserves_delayed_incidents": "material_delayed", "reserves_delay_min": "material_delay_min"}
+    for result, names in ((ansan_drones, "drones"), (ulsan, "reserves")):
+        comp, swept = component_metrics(result.meta), resource_metrics(result.incidents)
+        pairs = {k: v for k, v in same.items() if k.startswith(names)}
+        assert {k: comp[k] for k in pairs} == {k: swept[v] for k, v in pairs.items()}
+    # the warm-up had wasted dispatches and material draws of its own: the whole run counts more
+    inc, wasted = ansan_drones.incidents, figures(ansan_drones, "drones")["wasted_dispatches"]
+    assert inc.loc[inc["false_alarm"], "units_assigned"].sum() > wasted > 0
+    inc, drawing = ulsan.incidents, figures(ulsan, "reserves")["incidents_drawing"]
+    drew = inc["material_wait_min"].notna()
+    assert drew.sum() > drawing == (drew & ~inc["in_warmup"]).sum() > 0
+    # sensors: the false alarms and real events called after the warm-up
+    sensors = figures(ulsan, "sensors")
+    site = inc.loc[~inc["in_warmup"] & inc["call_delay_min"].notna()]
+    assert sensors["false_alarms"] == site["sensor_false_alarm"].sum()
+    assert sensors["events"] == (~site["sensor_false_alarm"]).sum() > 0
+    # pre-positioning: the moves made after the warm-up (the table has every move)
+    moves, fig = ulsan.extra["prepositions"], figures(ulsan, "prepositioning")
+    after = moves.loc[moves["t_min"] >= 1440, "reason"].astype(str)
+    assert (fig["moves_ahead"], fig["moved_back"]) == ((after == "ahead").sum(), (after == "back").sum())
+    assert len(after) > 0  # (it learns for a day, the warm-up: every move here is after it)
 
 
 def test_a_depot_stocking_an_unknown_material_is_one_line_exit_2(tmp_path):
