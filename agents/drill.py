@@ -286,6 +286,10 @@ class DrillComponent(Component):
                 "background": self.section.background}
 
 
+#: How far (km) beyond the road network's bounding box a road closure's end may lie (rounded coordinates).
+OFF_MAP_KM = 1.0
+
+
 def _road_links(world: Any, x: Any, path: str, source: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The directed links a road closure inject changes (node ids int64[k] each)."""
     net = getattr(world.geo, "net", None)
@@ -300,6 +304,12 @@ def _road_links(world: Any, x: Any, path: str, source: str | None = None) -> tup
                              f"{path}.area")
         return tail, head
     ends = [tuple(x.link.from_loc), tuple(x.link.to_loc)]
+    (x0, y0), (x1, y1) = net.xy.min(axis=0), net.xy.max(axis=0)
+    lo, hi = (x0 - OFF_MAP_KM, y0 - OFF_MAP_KM), (x1 + OFF_MAP_KM, y1 + OFF_MAP_KM)
+    for end in ends:  # beyond the network's bounding box by more than OFF_MAP_KM: a typo, not a street
+        if not (lo[0] <= end[0] <= hi[0] and lo[1] <= end[1] <= hi[1]):
+            raise InputError(f"[{end[0]:g}, {end[1]:g}] lies outside the road network (x from {x0:g} to "
+                             f"{x1:g} km, y from {y0:g} to {y1:g} km)", source, f"{path}.link")
     nodes = net.snap(np.asarray(ends, dtype=np.float64)).tolist()
     pairs = [(0, 1), (1, 0)] if x.link.both_ways else [(0, 1)]
     for a, b in pairs:
