@@ -93,6 +93,20 @@ class NoSettings(BaseModel):
 Component.Section = NoSettings
 
 
+def incident_kind(world: Any, name: str, source: str | None, path: str) -> int:
+    """The index of incident type ``name`` in ``world.type_names``, for a component's section.
+
+    Raises
+    ------
+    InputError
+        ``unknown incident type ...; expected one of ...`` at ``path``.
+    """
+    if name not in world.type_names:
+        known = ", ".join(repr(n) for n in world.type_names)
+        raise InputError(f"unknown incident type {name!r}; expected one of {known}", source, path)
+    return world.type_names.index(name)
+
+
 def register(name: str) -> Callable[[type[Component]], type[Component]]:
     """Class decorator: make a component available under ``name`` (its scenario key).
 

@@ -67,7 +67,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
 
-from agents.components import Component, register
+from agents.components import Component, incident_kind, register
 from agents.incidents import OPEN, RESOLVED
 from scenarios.base import Duration, Point, PositiveDuration
 from sim.errors import InputError
@@ -390,10 +390,7 @@ def _check(world: Any, section: DronesSection, source: str | None) -> tuple[np.n
     base, names = "components.drones", list(world.type_names)
 
     def kind(name: str, path: str) -> int:
-        if name not in names:
-            raise InputError(f"unknown incident type {name!r}; expected one of "
-                             f"{', '.join(repr(n) for n in names)}", source, path)
-        return names.index(name)
+        return incident_kind(world, name, source, path)
 
     verifiable = np.zeros(len(names), dtype=bool)
     for k, name in enumerate(section.verifiable):

@@ -64,7 +64,7 @@ from pydantic import (
     model_validator,
 )
 
-from agents.components import Component, register
+from agents.components import Component, incident_kind, register
 from agents.hazard import Footprints, Snapshots, sample_grid
 from scenarios.base import Duration, Point, PositiveDuration
 from sim.errors import InputError
@@ -398,10 +398,7 @@ def _check(world: Any, section: FireSection, source: str | None) -> tuple[Layout
     InputError
         Naming ``components.fire.<field>``.
     """
-    if section.incident_type not in world.type_names:
-        known = ", ".join(repr(n) for n in world.type_names)
-        raise InputError(f"unknown incident type {section.incident_type!r}; expected one of {known}", source,
-                         "components.fire.incident_type")
+    kind = incident_kind(world, section.incident_type, source, "components.fire.incident_type")
     layout = Layout(world, section.grid, source)
     cells = []
     for k, ignition in enumerate(section.ignitions):
@@ -412,7 +409,7 @@ def _check(world: Any, section: FireSection, source: str | None) -> tuple[Layout
         if layout.districts(np.array([cell]))[0] < 0:
             raise InputError(f"{list(ignition.xy_km)} is in no district", source, where)
         cells.append(cell)
-    return layout, world.type_names.index(section.incident_type), cells
+    return layout, kind, cells
 
 
 def _disk(radius_km: float, cell_km: float) -> np.ndarray | None:

@@ -53,7 +53,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
-from agents.components import Component, register
+from agents.components import Component, incident_kind, register
 from agents.fire import GridSection, Layout
 from agents.hazard import (
     CellIncidents,
@@ -325,11 +325,7 @@ def _check(world: Any, section: FloodSection,
     """
     kind = None
     if section.incident_type is not None:
-        if section.incident_type not in world.type_names:
-            known = ", ".join(repr(n) for n in world.type_names)
-            raise InputError(f"unknown incident type {section.incident_type!r}; expected one of {known}",
-                             source, "components.flood.incident_type")
-        kind = world.type_names.index(section.incident_type)
+        kind = incident_kind(world, section.incident_type, source, "components.flood.incident_type")
     layout = Layout(world, section.grid, source, "flood")
     terrain = _terrain(layout, section.terrain, source)
     cells = []

@@ -46,7 +46,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
-from agents.components import Component, register
+from agents.components import Component, incident_kind, register
 from agents.fire import GridSection, Layout
 from agents.hazard import (
     CellIncidents,
@@ -272,11 +272,7 @@ def _check(world: Any, section: PlumeSection, source: str | None) -> tuple[Layou
     """
     kind = None
     if section.incident_type is not None:
-        if section.incident_type not in world.type_names:
-            known = ", ".join(repr(n) for n in world.type_names)
-            raise InputError(f"unknown incident type {section.incident_type!r}; expected one of {known}",
-                             source, "components.plume.incident_type")
-        kind = world.type_names.index(section.incident_type)
+        kind = incident_kind(world, section.incident_type, source, "components.plume.incident_type")
     layout = Layout(world, section.grid, source, "plume")
     if layout.cell_of(section.release.xy_km) < 0:
         raise InputError(f"{list(section.release.xy_km)} is outside the map (the plume's grid)", source,

@@ -55,11 +55,10 @@ from typing import Any
 import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
-from agents.components import Component, register
+from agents.components import Component, incident_kind, register
 from agents.fire import GridSection, Layout
 from agents.hazard import CellIncidents, Footprints, RoadHazard, RoadSection, Snapshots, _Strict, sample_grid
 from scenarios.base import Duration, Point
-from sim.errors import InputError
 from sim.eventlog import register_kind
 from sim.kernels.quake import damage_probabilities, intensity
 
@@ -283,9 +282,5 @@ def _check(world: Any, section: QuakeSection, source: str | None) -> tuple[Layou
     """
     kind = None
     if section.incident_type is not None:
-        if section.incident_type not in world.type_names:
-            known = ", ".join(repr(n) for n in world.type_names)
-            raise InputError(f"unknown incident type {section.incident_type!r}; expected one of {known}",
-                             source, "components.quake.incident_type")
-        kind = world.type_names.index(section.incident_type)
+        kind = incident_kind(world, section.incident_type, source, "components.quake.incident_type")
     return Layout(world, section.grid, source, "quake"), kind

@@ -60,7 +60,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
 
-from agents.components import Component, register
+from agents.components import Component, incident_kind, register
 from scenarios.base import Duration
 from sim.errors import InputError
 from sim.eventlog import register_kind
@@ -349,15 +349,12 @@ def _check(world: Any, section: ReservesSection, source: str | None) -> list[dic
             material(m, f"{base}.depots.{d}.reorder.{m}")
     consumes: list[dict[int, float]] = [{} for _ in world.type_names]
     for t, want in section.consumption.items():
-        if t not in world.type_names:
-            raise InputError(f"unknown incident type {t!r}; expected one of "
-                             f"{', '.join(repr(n) for n in world.type_names)}", source,
-                             f"{base}.consumption.{t}")
+        kind = incident_kind(world, t, source, f"{base}.consumption.{t}")
         for m, q in want.items():
             k = material(m, f"{base}.consumption.{t}.{m}")
             if not (q > 0 and math.isfinite(q)):
                 raise InputError(f"a quantity must be a positive number (got {q!r})", source,
                                  f"{base}.consumption.{t}.{m}")
-            consumes[world.type_names.index(t)][k] = float(q)
+            consumes[kind][k] = float(q)
     return consumes
 

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, model_validator
 
-from agents.components import Component, register
+from agents.components import Component, incident_kind, register
 from scenarios.base import Point
 from scenarios.distributions import Constant, Distribution
 from sim.demand import sample_in_polygon
@@ -296,9 +296,7 @@ def _check(world: Any, section: SensorsSection, source: str | None) -> tuple[np.
             raise InputError("the district has no boundary: give the site a circle or a polygon", source,
                              base)
         for t in [*site.incident_types, *([site.false_alarm_type] if site.false_alarm_type else [])]:
-            if t not in types:
-                raise InputError(f"unknown incident type {t!r}; expected one of "
-                                 f"{', '.join(repr(n) for n in types)}", source, f"{base}.incident_types")
+            incident_kind(world, t, source, f"{base}.incident_types")
         ks = [types.index(t) for t, wgt in site.incident_types.items() if wgt > 0]
         wts = np.array([wgt for wgt in site.incident_types.values() if wgt > 0], dtype=np.float64)
         site_district.append(d)
