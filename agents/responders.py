@@ -460,18 +460,7 @@ class Unit(mesa.Agent):
         fleet.transition(u, RELOCATING)
         m.log.add(env.now, UNIT_RELOCATING, -1, u, m.detail(("to", dest), lambda: {"to": m.place_name(dest)}))
         dest, trip = self._way_to_post(here, dest)
-        if trip > 0:
-            fleet.set_out(u, here, dest, env.now)
-            try:
-                yield env.timeout(trip)
-            except simpy.Interrupt as diverted:
-                return diverted.cause  # where it was met is in fleet.loc (set by the interrupter)
-            finally:
-                fleet.end_trip(u)
-        fleet.loc[u] = dest
-        fleet.transition(u, AT_STATION)
-        m.log.add(env.now, K.UNIT_AVAILABLE, -1, u)
-        return (yield from self._await_work())
+        return (yield from self._drive_to_post(here, dest, trip))
 
     def _recalled(self):
         """Taken off its assignment before arriving (a SimPy sub-process); returns the next incident or order.
@@ -490,15 +479,26 @@ class Unit(mesa.Agent):
         home, trip = self._way_to_post(here, fleet.post[u])
         if trip > 0:
             fleet.transition(u, RETURNING)
-            fleet.set_out(u, here, home, env.now)
             m.log.add(env.now, K.UNIT_RETURNING, -1, u)
+        return (yield from self._drive_to_post(here, home, trip))
+
+    def _drive_to_post(self, here: int, post: int, trip: float):
+        """Drive ``trip`` minutes to ``post`` and wait there for work (a SimPy sub-process).
+
+        The drive may be cut short by a new incident or order (``simpy.Interrupt``),
+        which is returned; where the unit was met is in ``fleet.loc`` (set by the interrupter).
+        """
+        m, u = self.model, self.index
+        env, fleet = m.env, m.fleet
+        if trip > 0:
+            fleet.set_out(u, here, post, env.now)
             try:
                 yield env.timeout(trip)
             except simpy.Interrupt as diverted:
-                return diverted.cause  # where it was met is in fleet.loc (set by the interrupter)
+                return diverted.cause
             finally:
                 fleet.end_trip(u)
-        fleet.loc[u] = home
+        fleet.loc[u] = post
         fleet.transition(u, AT_STATION)
         m.log.add(env.now, K.UNIT_AVAILABLE, -1, u)
         return (yield from self._await_work())
