@@ -132,6 +132,33 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
     if probe is not None:
         probe(model)  # sim.replay's trip recorder: looks, never draws or changes what the run does
     model.run()
+    return assemble(model, scenario, name, params, started, log_events)
+
+
+def assemble(model: Any, scenario: Any, policy: str, params: dict[str, Any], started: float,
+             log_events: bool = True) -> RunResult:
+    """The RunResult of a finished model: its tables and run.json (provenance, figures, log hash).
+
+    Parameters
+    ----------
+    model : agents.model.Simulation
+        After its ``run()``; its book is released here.
+    scenario : Scenario
+    policy : str
+        The dispatch policy's name, with its ``params``.
+    params : dict
+    started : float
+        ``time.perf_counter()`` when the run began.
+    log_events : bool
+        Whether the run kept its event log (``events_sha256`` is None when not).
+
+    Returns
+    -------
+    RunResult
+    """
+    import scenarios
+
+    world = model.world
     columns = model.tables()
     columns.update(model.component_tables())
     columns["geography"] = geography_columns(world)
@@ -141,10 +168,10 @@ def run(scenario: Any, policy: str | None = None, seed: int | None = None,
     meta = {
         "scenario": scenario.name,
         "scenario_sha256": scenarios.scenario_hash(scenario),
-        "scenario_source": source,
-        "policy": {"dispatch": name, "params": params},
-        "seed": seed,
-        "replication": replication,
+        "scenario_source": scenarios.source_of(scenario),
+        "policy": {"dispatch": policy, "params": params},
+        "seed": model.seed,
+        "replication": model.replication,
         "horizon_min": world.horizon_min,
         "warmup_min": world.warmup_min,
         "until_min": until_min,

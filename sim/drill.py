@@ -158,52 +158,9 @@ class Drill:
         if self._done:
             raise InputError("the run is finished already", "finish")
         self._done = True
+        from sim.api import assemble
+
         return assemble(self.model.run(), self.scenario, self.policy, self.params, self._started)
-
-
-def assemble(model: Any, scenario: Any, policy: str, params: dict[str, Any], started: float) -> Any:
-    """The RunResult of a finished model, with run.json as :func:`sim.run` writes it.
-
-    Parameters
-    ----------
-    model : agents.model.Simulation
-        After its ``run()``.
-    scenario : Scenario
-    policy : str
-    params : dict
-    started : float
-        ``time.perf_counter()`` when the run began.
-
-    Returns
-    -------
-    sim.results.RunResult
-    """
-    import scenarios
-    from sim.geotable import geography_columns
-    from sim.replay import engine_sha256, events_sha256
-    from sim.results import RunResult, git_revision, versions
-
-    world = model.world
-    columns = model.tables()
-    columns.update(model.component_tables())
-    columns["geography"] = geography_columns(world)
-    figures = model.component_summary()
-    n_events, until_min = len(model.log), model.until
-    model.release()
-    meta = {
-        "scenario": scenario.name, "scenario_sha256": scenarios.scenario_hash(scenario),
-        "scenario_source": scenarios.source_of(scenario), "policy": {"dispatch": policy, "params": params},
-        "seed": model.seed, "replication": model.replication, "horizon_min": world.horizon_min,
-        "warmup_min": world.warmup_min, "until_min": until_min, "start": world.start.isoformat(),
-        "versions": versions(), "git_revision": git_revision(), "engine_sha256": engine_sha256(),
-        "n_events": n_events, "events_sha256": None,
-        "wall_time_s": round(time.perf_counter() - started, 4),
-    }
-    if figures:
-        meta["components"] = figures
-    result = RunResult.from_columns(columns, meta, scenario.model_dump(mode="json", by_alias=True))
-    result.meta["events_sha256"] = events_sha256(result.events)
-    return result
 
 
 # -- the state tables ------------------------------------------------------------------
