@@ -56,8 +56,8 @@ URLS = """() => Array.from(document.querySelectorAll('*')).flatMap(e =>
     .filter(v => v !== null))"""
 
 
-def open_report(browser, html: Path) -> tuple:
-    """Open ``html``; return the page and what it logged: console errors, dialogs, requests."""
+def open_watched(browser, html: Path) -> tuple:
+    """Open ``html`` (to its load event); return the page and its log: errors, dialogs, requests."""
     page = browser.new_page()
     log = {"errors": [], "dialogs": [], "requests": []}
     page.on("console", lambda m: log["errors"].append(m.text) if m.type == "error" else None)
@@ -65,6 +65,12 @@ def open_report(browser, html: Path) -> tuple:
     page.on("dialog", lambda d: (log["dialogs"].append(d.message), d.dismiss()))
     page.on("request", lambda r: log["requests"].append(r.url))
     page.goto(html.resolve().as_uri(), wait_until="load")
+    return page, log
+
+
+def open_report(browser, html: Path) -> tuple:
+    """Open ``html``; return the page and what it logged: console errors, dialogs, requests."""
+    page, log = open_watched(browser, html)
     expected = page.evaluate("JSON.parse(document.querySelector('meta[name=anjeon-report]').content).figures")
     page.wait_for_function(f"() => ({DRAWN})() >= {expected}", timeout=30_000)
     return page, log, expected

@@ -8,7 +8,7 @@ import numpy as np
 
 import sim.cli
 from analysis.replayview import STATES
-from tests.analysis.checks import check_clean
+from tests.analysis.checks import check_clean, open_watched
 from tests.replay.conftest import ring_run  # noqa: F401  (a fixture)
 
 FRAMES = """() => { const gd = document.getElementById('replay-map');
@@ -36,13 +36,7 @@ def _distance_to_roads(px, py, rx, ry):
 def test_replay_opens_clean_and_units_move_along_roads(browser, ring_run, tmp_path):  # noqa: F811
     html = tmp_path / "replay.html"
     assert sim.cli.main(["replay", str(ring_run), "--html", str(html), "--step-min", "10"]) == 0
-    page = browser.new_page()
-    log = {"errors": [], "dialogs": [], "requests": []}
-    page.on("console", lambda m: log["errors"].append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: log["errors"].append(str(e)))
-    page.on("dialog", lambda d: (log["dialogs"].append(d.message), d.dismiss()))
-    page.on("request", lambda r: log["requests"].append(r.url))
-    page.goto(html.resolve().as_uri(), wait_until="load")
+    page, log = open_watched(browser, html)
     page.wait_for_function("() => { const gd = document.getElementById('replay-map');"
                            " return gd && gd._transitionData && gd._transitionData._frames.length > 0; }",
                            timeout=30_000)
@@ -73,13 +67,7 @@ def test_replay_shows_hostile_names_as_text(browser, hostile_run, tmp_path):
 
     html = tmp_path / "hostile-replay.html"
     assert sim.cli.main(["replay", str(hostile_run), "--html", str(html), "--step-min", "30"]) == 0
-    page = browser.new_page()
-    log = {"errors": [], "dialogs": [], "requests": []}
-    page.on("console", lambda m: log["errors"].append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: log["errors"].append(str(e)))
-    page.on("dialog", lambda d: (log["dialogs"].append(d.message), d.dismiss()))
-    page.on("request", lambda r: log["requests"].append(r.url))
-    page.goto(html.resolve().as_uri(), wait_until="load")
+    page, log = open_watched(browser, html)
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2",
                            timeout=30_000)
     assert SCRIPT_NAME in page.title()
@@ -106,13 +94,7 @@ def test_after_action_report_draws_every_figure(browser, run_dir, tmp_path):
                  ).to_parquet(drill / "injects.parquet")
     html = tmp_path / "aar.html"
     html.write_text(build_aar(drill, fork=run_dir), encoding="utf-8")
-    page = browser.new_page()
-    log = {"errors": [], "dialogs": [], "requests": []}
-    page.on("console", lambda m: log["errors"].append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: log["errors"].append(str(e)))
-    page.on("dialog", lambda d: (log["dialogs"].append(d.message), d.dismiss()))
-    page.on("request", lambda r: log["requests"].append(r.url))
-    page.goto(html.resolve().as_uri(), wait_until="load")
+    page, log = open_watched(browser, html)
     meta = "document.querySelector('meta[name=anjeon-report]').content"
     expected = page.evaluate(f"JSON.parse({meta}).figures")
     drawn = ("() => Array.from(document.querySelectorAll('.plotly-graph-div')).filter(d => "
