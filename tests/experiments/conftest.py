@@ -126,13 +126,26 @@ class DaskCluster:
         tmp.mkdir(parents=True, exist_ok=True)
 
     def start(self) -> None:
-        self._spawn([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"],
-                    "scheduler")
+        scheduler = self._spawn([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+                                 "--no-dashboard"], "scheduler")
+        # workers only once the scheduler listens: a worker started at the same time may bind the
+        # scheduler's still-free port for its own listener, and the client then waits on the worker
+        self._await_listening(scheduler)
         for i in range(self.n_workers):
             self.workers.append(self._spawn(
                 [DASK, "worker", self.address, "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny",
                  "--no-dashboard", "--name", f"w{i}", "--local-directory", str(self.tmp / f"w{i}")],
                 f"w{i}"))
+
+    def _await_listening(self, scheduler: subprocess.Popen, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and scheduler.poll() is None:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the dask scheduler is not listening on port {self.port}: "
+                           f"{(self.tmp / 'scheduler.log').read_text()[-2000:]}")
 
     def _spawn(self, cmd: list[str], name: str) -> subprocess.Popen:
         log = open(self.tmp / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
