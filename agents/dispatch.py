@@ -77,11 +77,12 @@ class DispatchCentre(mesa.Agent):
         self.book, self.fleet, self.env, self.log = model.book, model.fleet, model.env, model.log
         self._log_t, self._log_key, self._log_incident = model.log.appenders()
         self._key_dispatched = [key_of(K.UNIT_DISPATCHED, u) for u in range(w.n_units)]
-        self._rows_for = model.travel.rows_for
         self._travel = model.travel
+        self._rows_for, self._trip_tables = model.travel.rows_for, model.travel.trip_tables
         n = w.n_units  # the kernel's trip arguments when it is to read ``loc`` for every unit
-        self._no_trips = (np.zeros(n, dtype=np.bool_), np.zeros(n), 0.0, np.zeros((n, 1), dtype=np.int64),
-                          np.zeros((n, 1)), np.zeros(n, dtype=np.int64))
+        self._no_trips = (np.zeros(n, dtype=np.bool_), np.zeros(n), 0.0, np.zeros(n, dtype=np.int64),
+                          np.zeros(n, dtype=np.int64), np.zeros((1, 1), dtype=np.int32))
+        self._no_routes = (np.zeros((n, 1), dtype=np.int64), np.zeros((n, 1)), np.zeros(n, dtype=np.int64))
         self._on_decided = model.on_decided
         self._before_decide = model.before_decide
         self._detail_text = model.detail.get
@@ -145,25 +146,30 @@ class DispatchCentre(mesa.Agent):
         if eligible is None:
             eligible = fleet.eligible
         if self.preference is not None:
-            if self._travel.routes_exact:  # the kernel places units on a trip: the candidates only
-                if fleet._unrouted:
-                    fleet.store_routes()
-                rows = self._rows_for(())
-                trips = (fleet.on_trip, fleet.trip_t0, self.env.now, fleet.route_nodes, fleet.route_cum,
-                         fleet.route_len)
+            tables = self._trip_tables()
+            if tables is not None:  # the kernel places units on a trip: the candidates only
+                row_of, rows, pred, reach = tables
+                trips = (fleet.on_trip, fleet.trip_t0, self.env.now, fleet.trip_from, fleet.trip_to, pred,
+                         reach)
+                routes = (fleet.route_nodes, fleet.route_cum, fleet.route_len)
             else:
                 locs = fleet.refresh_moving(c) if fleet.moving else ()
                 if fleet.stranded:  # idle away from their posts: rows where they stand
                     locs = [*locs, *fleet.loc[sorted(fleet.stranded)].tolist()]
-                rows = self._rows_for(locs)
-                trips = self._no_trips
-            if rows is not None:
-                out = self._out
-                n = _choose_kernel(fleet.cap_units[c], fleet.status, eligible, fleet.loc, *trips,
-                                   rows[0], rows[1], book.loc[i], fleet.speed, fleet.turnout,
-                                   self.preference(book.district[i], book.kind[i], book.priority[i]),
-                                   k, out, self._out_min)
-                return [int(out[0])] if n == 1 else out[:n].tolist()  # one unit: no slice object
+                found = self._rows_for(locs)
+                if found is None:
+                    return self._choose_general(i, c, k, eligible)
+                row_of, rows = found
+                trips, routes = (*self._no_trips, rows), self._no_routes
+            out, group = self._out, self.preference(book.district[i], book.kind[i], book.priority[i])
+            while True:
+                n = _choose_kernel(fleet.cap_units[c], fleet.status, eligible, fleet.loc, *trips, *routes,
+                                   row_of, rows, book.loc[i], fleet.speed, fleet.turnout, group, k, out,
+                                   self._out_min)
+                if n >= 0:
+                    return [int(out[0])] if n == 1 else out[:n].tolist()  # one unit: no slice object
+                fleet.store_route(-2 - n)  # a route the kernel could not read itself (rare)
+                routes = (fleet.route_nodes, fleet.route_cum, fleet.route_len)
         return self._choose_general(i, c, k, eligible)
 
     def choose_among(self, i: int, c: int, k: int, eligible: np.ndarray) -> tuple[list[int], list[float]]:

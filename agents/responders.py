@@ -125,14 +125,15 @@ class Fleet:
         # moving units' positions as last asked, and the elapsed minutes up to which they hold
         self._where = self.home.tolist()
         self._until = [-math.inf] * n
-        # trips for the choice kernel, which places units on a trip itself (candidates only):
-        # whether on one, since when, and the route (stored when first needed: ``_unrouted``)
+        # trips for the choice kernel, which places units on a trip itself (candidates only): whether
+        # on one, since when, its ends, and its route, which the kernel reads once (``route_len`` 0: not yet)
         self.on_trip = np.zeros(n, dtype=np.bool_)
         self.trip_t0 = np.zeros(n)
+        self.trip_from = self.home.copy()
+        self.trip_to = self.home.copy()
         self.route_len = np.zeros(n, dtype=np.int64)
         self.route_nodes = np.zeros((n, 16), dtype=np.int64)
         self.route_cum = np.zeros((n, 16))
-        self._unrouted: set[int] = set()
         #: trip recorder ``trace(u, here, dest, now)`` called as each trip of a unit sets off (None: off,
         #: as in every run but an animated replay, sim/replay.py); set it before the run starts
         self.trace = None
@@ -160,7 +161,9 @@ class Fleet:
         self.moving.add(u)
         self.on_trip[u] = True
         self.trip_t0[u] = now
-        self._unrouted.add(u)
+        self.trip_from[u] = here
+        self.trip_to[u] = dest
+        self.route_len[u] = 0
         if self.trace is not None:
             self.trace(u, here, dest, now)
 
@@ -168,22 +171,23 @@ class Fleet:
         """Unit ``u``'s trip is over (arrived, or cut short). Mutates the fleet."""
         self.moving.discard(u)
         self.on_trip[u] = False
-        self._unrouted.discard(u)
 
-    def store_routes(self) -> None:
-        """Store the routes of the trips begun since the last call (for the kernel). Mutates the fleet."""
-        route_arrays, start, end = self.model.travel.route_arrays, self.move_from, self.move_to
-        for u in self._unrouted:
-            nodes, cum = route_arrays(start[u], end[u])
-            m = len(nodes)
-            if m > self.route_nodes.shape[1]:  # a longer route than any before: widen the table
-                width = max(m, 2 * self.route_nodes.shape[1])
-                self.route_nodes = np.pad(self.route_nodes, ((0, 0), (0, width - self.route_nodes.shape[1])))
-                self.route_cum = np.pad(self.route_cum, ((0, 0), (0, width - self.route_cum.shape[1])))
-            self.route_nodes[u, :m] = nodes
-            self.route_cum[u, :m] = cum
-            self.route_len[u] = m
-        self._unrouted.clear()
+    def store_route(self, u: int) -> None:
+        """Store moving unit ``u``'s route for the choice kernel, from the travel model. Mutates the fleet.
+
+        For the routes the kernel cannot read itself: one longer than the table
+        is wide (the table widens), or one that closed roads no longer join
+        (the travel model answers from the roads without changes).
+        """
+        nodes, cum = self.model.travel.route_arrays(self.move_from[u], self.move_to[u])
+        m = len(nodes)
+        if m > self.route_nodes.shape[1]:  # a longer route than any before: widen the table
+            width = max(m, 2 * self.route_nodes.shape[1])
+            self.route_nodes = np.pad(self.route_nodes, ((0, 0), (0, width - self.route_nodes.shape[1])))
+            self.route_cum = np.pad(self.route_cum, ((0, 0), (0, width - self.route_cum.shape[1])))
+        self.route_nodes[u, :m] = nodes
+        self.route_cum[u, :m] = cum
+        self.route_len[u] = m
 
     def position_now(self, u: int) -> int:
         """Where moving unit ``u`` is now (its last node passed, on a road network)."""
@@ -217,7 +221,7 @@ class Fleet:
     def forget_positions(self) -> None:
         """Ask every moving unit's position afresh (after a road change: routes differ). Mutates the fleet."""
         self._until = [-math.inf] * len(self._until)
-        self._unrouted |= self.moving
+        self.route_len[:] = 0
 
     def stop(self, u: int) -> None:
         """Cut moving unit ``u``'s trip short where it is now. Mutates the fleet."""

@@ -86,18 +86,25 @@ class RoadGeo:
         """:meth:`position` of each ``(a, b, elapsed_min)`` and the elapsed minutes until it changes."""
         return self._roads.positions_until(trips)
 
-    @property
-    def routes_exact(self) -> bool:
-        """Whether :meth:`route_arrays` gives the routes :meth:`position` follows, whatever is cached.
-
-        True when the roads hold every row (then a route depends on its ends only).
-        See :meth:`route_arrays`.
-        """
-        return self._roads.complete
-
     def route_arrays(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """The route a -> b: its nodes and the minutes (speed factor 1) at which each is reached."""
         return self._roads.route_arrays(a, b)
+
+    def trip_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(row_of, rows, pred, reach)`` for the choice kernel, which places units on a trip itself.
+
+        ``rows[row_of[a]]`` holds the minutes from ``a`` to every location (as
+        :meth:`rows_for`); the route a -> b of :meth:`route_arrays` is
+        ``pred[row_of[a]]`` walked back from ``b``, each node reached
+        ``reach[row_of[a], node]`` minutes into the trip. Only when the roads
+        hold every row, so that a route depends on its ends alone (not on what
+        was cached); None otherwise (then units on a trip are placed by
+        :meth:`positions_until`).
+        """
+        roads = self._roads
+        if not roads.complete:
+            return None
+        return roads.row_index, roads.rows, roads.preds, roads.rows
 
     def path(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Nodes of the fastest route a -> b and the minutes at which each is reached."""
@@ -330,8 +337,9 @@ class PlaneGeo(_NoRoads):
         dist = abs(xa - xb) + abs(ya - yb) if self.manhattan else math.hypot(xa - xb, ya - yb)
         return dist * self.min_per_km
 
-    #: positions are new points on the segment: asked of :meth:`position` each time
-    routes_exact = False
+    def trip_tables(self) -> None:
+        """Positions are new points on the segment, asked of :meth:`position` each time: no tables."""
+        return None
 
     def positions_until(self, trips: list[tuple[int, int, float]]) -> list[tuple[int, float]]:
         """:meth:`position` of each trip; each new point is asked again next time (until -inf)."""
@@ -368,6 +376,7 @@ class MatrixGeo(_NoRoads):
         self.matrix = np.asarray(travel_min, dtype=np.float64)
         self._rows = self.matrix.tolist()
         self._row_of = np.arange(len(self.places), dtype=np.int64)
+        self._trip_tables: tuple[np.ndarray, ...] | None = None  # made on first use
 
     def locate_places(self, names: list[str]) -> np.ndarray:
         """Locations of place names."""
@@ -389,12 +398,21 @@ class MatrixGeo(_NoRoads):
         """The matrix itself: row i holds the times from place i."""
         return self._row_of, self.matrix
 
-    #: a unit on a trip is at its start until half-way, then at its end (see :meth:`position`)
-    routes_exact = True
-
     def route_arrays(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """The trip a -> b as a two-stop route: at ``a`` until half-way, then at ``b``."""
         return np.array([a, b], dtype=np.int64), np.array([0.0, 0.5 * self._rows[a][b]])
+
+    def trip_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The matrix and the two-stop routes of :meth:`route_arrays` (see :meth:`RoadGeo.trip_tables`).
+
+        A unit on a trip is at its start until half-way, then at its end (:meth:`position`).
+        """
+        if self._trip_tables is None:
+            n = len(self.places)
+            pred = np.repeat(np.arange(n, dtype=np.int32)[:, None], n, axis=1)
+            np.fill_diagonal(pred, -9999)  # as csgraph marks a row's own origin
+            self._trip_tables = self._row_of, self.matrix, pred, 0.5 * self.matrix
+        return self._trip_tables
 
     def positions_until(self, trips: list[tuple[int, int, float]]) -> list[tuple[int, float]]:
         """:meth:`position` of each trip and the elapsed minutes until it changes (half the trip)."""

@@ -189,6 +189,11 @@ class RoadNetwork:
         """Cached rows of times, float32[r, n] (only the first rows in use are valid)."""
         return self._dist
 
+    @property
+    def preds(self) -> np.ndarray:
+        """Predecessors on the fastest routes from each cached row's origin, int32[r, n] (-9999: none)."""
+        return self._pred
+
     # -- queries ------------------------------------------------------------
     def times_to(self, origins: np.ndarray, dest: int) -> np.ndarray:
         """Minutes from each of ``origins`` to ``dest`` (float64, shape of origins)."""

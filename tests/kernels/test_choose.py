@@ -39,10 +39,12 @@ def _fleet():
     )
 
 
-def _no_trips(n):
-    """The kernel's trip arguments when no unit is on a trip."""
-    return (np.zeros(n, dtype=np.bool_), np.zeros(n), 0.0, np.zeros((n, 1), dtype=np.int64), np.zeros((n, 1)),
-            np.zeros(n, dtype=np.int64))
+def _no_trips(n, rows):
+    """The kernel's trip and route arguments when no unit is on a trip."""
+    ends = np.zeros(n, dtype=np.int64)
+    pred = np.zeros((1, 1), dtype=np.int32)
+    trips = (np.zeros(n, dtype=np.bool_), np.zeros(n), 0.0, ends, ends, pred, rows)
+    return (*trips, np.zeros((n, 1), dtype=np.int64), np.zeros((n, 1)), np.zeros(n, dtype=np.int64))
 
 
 def _call_kernel_py(cands, f, max_status, row_of, rows, dest, k):
@@ -53,7 +55,7 @@ def _call_kernel_py(cands, f, max_status, row_of, rows, dest, k):
         f["status"],
         f["status"] <= max_status,
         f["loc"],
-        *_no_trips(len(f["loc"])),
+        *_no_trips(len(f["loc"]), rows),
         row_of,
         rows,
         dest,
@@ -354,21 +356,45 @@ def test_on_a_road_networks_cached_rows():
 
 
 # ---- units on a trip: located along their route at the current time -------------------------
+def random_routes(rng, n_loc, dtype):
+    """Fastest-route trees from every location: csgraph-style predecessors and the minutes to each node.
+
+    Row ``o`` is a random tree rooted at ``o`` (-9999: the root, or a node it does not reach);
+    each link takes 0 to 4.75 minutes (binary fractions: exact arithmetic, ties possible).
+    """
+    pred = np.full((n_loc, n_loc), -9999, dtype=np.int32)
+    reach = np.full((n_loc, n_loc), np.inf)
+    for o in range(n_loc):
+        order = [o, *[x for x in rng.permutation(n_loc).tolist() if x != o]]
+        reach[o, o] = 0.0
+        for pos in range(1, n_loc):
+            if rng.random() < 0.15:
+                continue  # not reached from o
+            parent = order[int(rng.integers(0, pos))]
+            if reach[o, parent] == np.inf:
+                continue
+            pred[o, order[pos]] = parent
+            reach[o, order[pos]] = reach[o, parent] + rng.integers(0, 20) / 4.0
+    return pred, reach.astype(dtype)
+
+
 @st.composite
 def fleets_on_trips(draw):
-    """A random fleet, some units on random routes (node times ascending, binary fractions)."""
+    """A random fleet, some units on trips along random route trees (every location has a row)."""
     case = draw(fleets())
-    f, n_loc = case["fleet"], len(case["row_of"])
+    f, rows = case["fleet"], case["rows"]
+    n_loc = len(case["row_of"])
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n = len(f["loc"])
-    length = 4
-    on_trip = rng.random(n) < 0.5
-    route_len = rng.integers(1, length + 1, n).astype(np.int64)
-    route_nodes = rng.integers(0, n_loc, (n, length)).astype(np.int64)
-    route_cum = np.sort(rng.integers(0, 20, (n, length)) / 4.0, axis=1)
-    route_cum[:, 0] = 0.0
-    trips = dict(on_trip=on_trip, trip_t0=rng.integers(0, 8, n) / 2.0, now=float(rng.integers(0, 40) / 4.0),
-                 route_nodes=route_nodes, route_cum=route_cum, route_len=route_len)
+    pred, reach = random_routes(rng, n_loc, rows.dtype)
+    trip_from = rng.integers(0, n_loc, n).astype(np.int64)
+    trip_to = trip_from.copy()
+    for u in range(n):  # an end its start reaches (the engine never sets off for one it cannot)
+        ends = np.flatnonzero(np.isfinite(reach[trip_from[u]]))
+        trip_to[u] = ends[rng.integers(0, len(ends))]
+    trips = dict(on_trip=rng.random(n) < 0.5, trip_t0=rng.integers(0, 8, n) / 2.0,
+                 now=float(rng.integers(0, 40) / 4.0), trip_from=trip_from, trip_to=trip_to, pred=pred,
+                 reach=reach)
     return case, trips
 
 
@@ -385,17 +411,58 @@ def test_units_on_trips_match_reference(case_trips):
     npt.assert_allclose(minutes, ref_minutes, rtol=1e-12)
 
 
+#: Routes from location 0: 0 -(2)-> 1 -(3)-> 2 (and 2 -> 3 unreached); the others are not used.
+PRED = np.array([[-9999, 0, 1, -9999], [1, -9999, 1, -9999], [1, 2, -9999, 2]], dtype=np.int32)
+REACH = np.array([[0.0, 2.0, 5.0, np.inf], [4.0, 0.0, 5.0, np.inf], [9.0, 5.0, 0.0, 2.0]])
+
+
+def _trip_of_unit_1(now):
+    """Unit 1 left location 0 for 2 at minute 4."""
+    return dict(on_trip=np.array([False, True, False, False, False]), trip_t0=np.array([0, 4.0, 0, 0, 0]),
+                now=now, trip_from=np.array([0, 0, 0, 0, 0]), trip_to=np.array([0, 2, 0, 0, 0]), pred=PRED,
+                reach=REACH)
+
+
 def test_a_unit_on_a_trip_is_where_its_route_says():
     """Hand case: a unit 3 min into a route 0 -(2)-> 1 -(3)-> 2 stands at 1 (5 min from location 2: 9 - 4)."""
     f = _fleet()
-    trips = dict(on_trip=np.array([False, True, False, False, False]), trip_t0=np.array([0, 4.0, 0, 0, 0]),
-                 now=7.0, route_nodes=np.array([[0, 0, 0]] + [[0, 1, 2]] + [[0, 0, 0]] * 3),
-                 route_cum=np.array([[0, 0, 0]] + [[0.0, 2.0, 5.0]] + [[0, 0, 0]] * 3),
-                 route_len=np.array([1, 3, 1, 1, 1]))
-    units, minutes = choose_units(np.array([1]), f["status"], f["status"] <= 1, f["loc"], ROW_OF, ROWS, 2,
-                                  f["speed"], f["turnout"], f["group"], 1, trips=trips)
+    row_of, rows = np.arange(3), ROWS[:, :3]
+    units, minutes = choose_units(np.array([1]), f["status"], f["status"] <= 1, f["loc"], row_of, rows, 2,
+                                  f["speed"], f["turnout"], f["group"], 1, trips=_trip_of_unit_1(7.0))
     assert units.tolist() == [1] and minutes.tolist() == [5.0]      # at location 1: 5 min to 2
-    trips["now"] = 9.5                                                 # 5.5 min in: past node 2
-    units, minutes = choose_units(np.array([1]), f["status"], f["status"] <= 1, f["loc"], ROW_OF, ROWS, 2,
-                                  f["speed"], f["turnout"], f["group"], 1, trips=trips)
+    units, minutes = choose_units(np.array([1]), f["status"], f["status"] <= 1, f["loc"], row_of, rows, 2,
+                                  f["speed"], f["turnout"], f["group"], 1,
+                                  trips=_trip_of_unit_1(9.5))        # 5.5 min in: past node 2
     assert minutes.tolist() == [0.0]
+
+
+def test_a_trip_the_rows_do_not_join_is_refused():
+    """The kernel cannot read a route that its start's row does not join: it says which unit's."""
+    f = _fleet()
+    trips = _trip_of_unit_1(7.0)
+    trips["trip_to"] = np.array([0, 3, 0, 0, 0])  # 0 does not reach 3
+    with pytest.raises(ValueError, match="unit 1's trip end cannot be reached"):
+        choose_units(np.array([1]), f["status"], f["status"] <= 1, f["loc"], np.arange(4),
+                     np.vstack([ROWS, np.zeros(4)]), 2, f["speed"], f["turnout"], f["group"], 1, trips=trips)
+
+
+def test_the_kernel_reads_a_route_once_and_keeps_it():
+    """A route is read into the table on first use (route_len 0 -> its length), then only read back."""
+    f = _fleet()
+    n = len(f["loc"])
+    route_nodes, route_cum, route_len = np.zeros((n, 4), dtype=np.int64), np.zeros((n, 4)), np.zeros(n, int)
+    t = _trip_of_unit_1(7.0)
+    rows = ROWS[:, :3].copy()
+    args = (np.array([1], dtype=np.int64), f["status"], np.ones(n, dtype=np.bool_), f["loc"], t["on_trip"],
+            t["trip_t0"], 7.0, t["trip_from"], t["trip_to"], PRED, REACH, route_nodes, route_cum, route_len,
+            np.arange(3), rows, 2, f["speed"], f["turnout"], f["group"], 1, np.empty(1, dtype=np.int64),
+            np.empty(1))
+    assert _choose_kernel(*args) == 1
+    assert route_len.tolist() == [0, 3, 0, 0, 0]
+    assert route_nodes[1, :3].tolist() == [0, 1, 2] and route_cum[1, :3].tolist() == [0.0, 2.0, 5.0]
+    route_cum[1, 1] = 100.0  # the kept route answers from now on: still at node 0 after 3 minutes
+    out_min = args[-1]
+    _choose_kernel(*args)
+    assert out_min.tolist() == [9.0]
+    narrow = np.zeros((n, 2), dtype=np.int64), np.zeros((n, 2)), np.zeros(n, np.int64)
+    assert _choose_kernel(*args[:11], *narrow, *args[14:]) == -3  # too long for the table: unit 1's

@@ -27,15 +27,25 @@ def unit_minutes(u: int, status, loc, row_of, rows, dest: int, speed, turnout) -
     return t
 
 
+def route(a: int, b: int, pred, reach) -> tuple[list[int], list[float]]:
+    """The route a -> b by ``a``'s row of predecessors, and the minutes at which each node is reached."""
+    nodes = [int(b)]
+    while nodes[-1] != a:
+        nodes.append(int(pred[a][nodes[-1]]))
+        if nodes[-1] < 0:
+            raise ValueError(f"{b} cannot be reached from {a}")
+    nodes.reverse()
+    return nodes, [float(reach[a][x]) for x in nodes]
+
+
 def where(u: int, loc, trips) -> int:
     """Location of unit ``u``: ``loc[u]``, or on a trip the last route node whose time has come."""
     if not trips or not trips["on_trip"][u]:
         return int(loc[u])
     elapsed = (trips["now"] - float(trips["trip_t0"][u])) * float(trips["speed"][u])
-    nodes = trips["route_nodes"][u][:int(trips["route_len"][u])]
-    times = trips["route_cum"][u][:int(trips["route_len"][u])]
-    passed = [int(n) for n, t in zip(nodes, times, strict=True) if float(t) <= elapsed]
-    return passed[-1] if passed else int(nodes[0])
+    nodes, times = route(int(trips["trip_from"][u]), int(trips["trip_to"][u]), trips["pred"], trips["reach"])
+    passed = [n for n, t in zip(nodes, times, strict=True) if t <= elapsed]
+    return passed[-1] if passed else nodes[0]
 
 
 def choose_units(cands, status, eligible, loc, row_of, rows, dest: int, speed, turnout,
