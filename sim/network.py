@@ -68,6 +68,7 @@ class RoadNetwork:
         self._pred = np.empty((0, n), dtype=np.int32)
         self._n_rows = 0
         self._every_row = False  # set by prepare_all: never by rows that runs asked for
+        self._direct = False  # every row and no reverse tree: a trip reads its start's row (see time)
         self._max_rows = max(64, ROW_CACHE_BYTES // max(1, 8 * n))
         #: origins passed to :meth:`prepare` (stations, hospitals), ascending
         self.prepared = np.empty(0, dtype=np.int64)
@@ -109,6 +110,7 @@ class RoadNetwork:
         self._rev_dist = np.vstack([self._rev_dist, np.asarray(dist, dtype=np.float32).reshape(-1, n)])
         self._rev_succ = np.vstack([self._rev_succ, np.asarray(succ, dtype=np.int32).reshape(-1, n)])
         self._rev_of[np.asarray(targets, dtype=np.int64)] = np.arange(start, self._rev_dist.shape[0])
+        self._direct = False
 
     def _reverse_row(self, a: int, b: int) -> int:
         """Row of ``b``'s reverse tree that answers the trip a -> b, or -1 (then ``a``'s own row does)."""
@@ -131,6 +133,7 @@ class RoadNetwork:
         for start in range(0, self.n_nodes, block):
             self._compute(range(start, min(start + block, self.n_nodes)))
         self._every_row = self._n_rows == self.n_nodes
+        self._direct = self._every_row and not self._rev_dist.shape[0]
 
     @property
     def complete(self) -> bool:
@@ -208,6 +211,8 @@ class RoadNetwork:
 
     def time(self, a: int, b: int) -> float:
         """Minutes from node ``a`` to node ``b``."""
+        if self._direct:  # the common case, asked several times per incident: the rest says the same
+            return float(self._dist[self._row_of[a], b])
         k = self._reverse_row(a, b)
         if k >= 0:
             return float(self._rev_dist[k, a])
