@@ -492,12 +492,15 @@ def _label_column(labels: tuple[str, ...], scripted: np.ndarray) -> pd.Categoric
 
 
 def _expected_rows(kind: np.ndarray, required: np.ndarray) -> int:
-    """A generous estimate of a run's log rows: a few per call, about six per unit sent.
+    """A generous estimate of a run's log rows: a few per call, nine per unit sent.
 
-    Only room is reserved: pages that no row reaches are never touched.
+    A unit sent logs six rows, three more when it takes a patient to hospital.
+    Only room is reserved: pages that no row reaches are never touched, and an
+    estimate too small costs a copy of the whole log when it is passed (a
+    Busan-sized city-year logs about 12 rows per call: benchmarks/city_scale.py).
     """
     units = int(required.sum(axis=1)[kind].sum()) if len(kind) else 0
-    return 4 * len(kind) + 6 * units + 64
+    return 4 * len(kind) + 9 * units + 64
 
 
 def _from_list(values: list, dtype: Any, n: int) -> np.ndarray:
