@@ -1,13 +1,26 @@
-"""Receiving hospitals: handover bays as a SimPy resource."""
+"""Receiving hospitals: handover bays that ambulances take in turn."""
 
 from __future__ import annotations
+
+from collections import deque
 
 import mesa
 import simpy
 
 
 class Hospital(mesa.Agent):
-    """A hospital with ``capacity`` handover bays; ambulances queue when all are busy.
+    """A hospital with ``capacity`` handover bays; ambulances wait first come, first served when all are busy.
+
+    An ambulance asks for a bay (:meth:`request`, an event it waits on), hands its
+    patient over, and frees the bay (:meth:`release`). The bays are counted here,
+    as a call centre counts its call-takers, with the rules of a ``simpy.Resource``
+    of that capacity: a request is granted in the same instant, after the events
+    already due then, when a bay is free; a bay freed while ambulances wait goes to
+    the first of them, once the events due in that instant before the release have
+    run. ``simpy.Resource`` cost two events and the bookkeeping of its put and get
+    queues on every handover, about a tenth of a Busan-sized city-year's run time
+    (benchmarks/city_scale.py); the rules, and so every table, are unchanged
+    (tests/engine/test_hospital_bays.py replays random handovers through both).
 
     Parameters
     ----------
@@ -20,6 +33,28 @@ class Hospital(mesa.Agent):
         super().__init__(model)
         self.index = index
         self.loc = int(model.world.hospital_loc[index])
-        self.bays = simpy.Resource(model.env, capacity=int(model.world.hospital_capacity[index]))
+        self.capacity = int(model.world.hospital_capacity[index])
+        self.free_bays = self.capacity
+        #: requests not granted yet, in order
+        self.waiting: deque[simpy.Event] = deque()
         self.n_handovers = 0
         self.wait_min = 0.0
+        self._env = model.env
+
+    def request(self) -> simpy.Event:
+        """An event that succeeds when a bay is the caller's; the caller then :meth:`release` s it."""
+        bay = self._env.event()
+        self.waiting.append(bay)
+        self._grant()
+        return bay
+
+    def release(self) -> None:
+        """A handover is done: its bay is free, for the first ambulance waiting if there is one."""
+        self.free_bays += 1
+        if self.waiting:  # granted once this instant's events due before now have run (as SimPy's Release)
+            self._env.timeout(0).callbacks.append(self._grant)
+
+    def _grant(self, _event: simpy.Event | None = None) -> None:
+        while self.free_bays and self.waiting:
+            self.free_bays -= 1
+            self.waiting.popleft().succeed()

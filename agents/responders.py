@@ -441,15 +441,15 @@ class Unit(mesa.Agent):
         where = m.detail(("hospital", h), lambda: {"hospital": m.world.hospital_names[h]})
         m.log.add(env.now, K.UNIT_AT_HOSPITAL, i, u, where)
         t_queue = env.now
-        with hospital.bays.request() as bay:
-            yield bay
-            hospital.wait_min += env.now - t_queue
-            m.log.add(env.now, K.HANDOVER_STARTED, i, u, where)
-            handover = m.book.handover[i]
-            if handover > 0:
-                yield env.timeout(handover)
-            hospital.n_handovers += 1
-            m.log.add(env.now, K.HANDOVER_DONE, i, u, where)
+        yield hospital.request()
+        hospital.wait_min += env.now - t_queue
+        m.log.add(env.now, K.HANDOVER_STARTED, i, u, where)
+        handover = m.book.handover[i]
+        if handover > 0:
+            yield env.timeout(handover)
+        hospital.n_handovers += 1
+        m.log.add(env.now, K.HANDOVER_DONE, i, u, where)
+        hospital.release()
         return h
 
     def _follow(self, order: Order):
