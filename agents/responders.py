@@ -441,7 +441,8 @@ class Unit(mesa.Agent):
         where = m.detail(("hospital", h), lambda: {"hospital": m.world.hospital_names[h]})
         m.log.add(env.now, K.UNIT_AT_HOSPITAL, i, u, where)
         t_queue = env.now
-        yield hospital.request()
+        if not (trip > 0 and hospital.take_now()):  # (trip > 0: its own timeout woke it)
+            yield hospital.request()
         hospital.wait_min += env.now - t_queue
         m.log.add(env.now, K.HANDOVER_STARTED, i, u, where)
         handover = m.book.handover[i]

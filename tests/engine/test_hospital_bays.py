@@ -1,7 +1,8 @@
 """Hospital bays follow the rules of a ``simpy.Resource`` of the same capacity, event for event.
 
 The engine counts a hospital's handover bays itself (agents/hospitals.py) to save
-SimPy's two events per handover. These tests replay random handovers, with ties
+SimPy's events per handover (a free bay is taken without one when no other event
+is due in the instant). These tests replay random handovers, with ties
 and other work in the same instants, through a ``simpy.Resource`` and through
 :class:`agents.hospitals.Hospital`, and require the same trace: the same
 instants and the same order within each instant.
@@ -44,8 +45,9 @@ def _run(plan: dict, with_simpy: bool) -> list[tuple]:
                 if handover > 0:
                     yield env.timeout(handover)
                 trace.append((env.now, "done", a))
-        else:
-            yield hospital.request()
+        else:  # as the engine does: a free bay at once where no event is due (its own timeout woke it)
+            if not hospital.take_now():
+                yield hospital.request()
             trace.append((env.now, "started", a))
             if handover > 0:
                 yield env.timeout(handover)
@@ -87,3 +89,15 @@ def test_queue_by_hand():
     plan = {"capacity": 1, "ambulances": [(0.0, 2.0), (1.0, 2.0), (1.0, 2.0)], "bystanders": []}
     starts = [(t, a) for t, what, a in _run(plan, with_simpy=False) if what == "started"]
     assert starts == [(0.0, 0), (2.0, 1), (4.0, 2)]
+
+
+def test_a_free_bay_is_taken_without_an_event_only_when_nothing_else_is_due():
+    """``take_now`` refuses while another event is due in this instant, or while someone waits."""
+    env = simpy.Environment()
+    hospital = _hospital(env, 1)
+    env.timeout(0)  # due now
+    assert not hospital.take_now() and hospital.free_bays == 1
+    env.run()
+    env.timeout(1)
+    assert hospital.take_now() and hospital.free_bays == 0
+    assert not hospital.take_now()  # none free
