@@ -101,10 +101,7 @@ class RoadGeo:
         was cached); None otherwise (then units on a trip are placed by
         :meth:`positions_until`).
         """
-        roads = self._roads
-        if not roads.complete:
-            return None
-        return roads.row_index, roads.rows, roads.preds, roads.rows
+        return self._roads.trip_tables
 
     def path(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Nodes of the fastest route a -> b and the minutes at which each is reached."""

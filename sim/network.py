@@ -69,6 +69,9 @@ class RoadNetwork:
         self._n_rows = 0
         self._every_row = False  # set by prepare_all: never by rows that runs asked for
         self._direct = False  # every row and no reverse tree: a trip reads its start's row (see time)
+        #: ``(row_of, rows, predecessors, rows)`` while every row is held and no reverse tree (see
+        #: ``RoadGeo.trip_tables``), else None
+        self.trip_tables: tuple[np.ndarray, ...] | None = None
         self._max_rows = max(64, ROW_CACHE_BYTES // max(1, 8 * n))
         #: origins passed to :meth:`prepare` (stations, hospitals), ascending
         self.prepared = np.empty(0, dtype=np.int64)
@@ -111,6 +114,7 @@ class RoadNetwork:
         self._rev_succ = np.vstack([self._rev_succ, np.asarray(succ, dtype=np.int32).reshape(-1, n)])
         self._rev_of[np.asarray(targets, dtype=np.int64)] = np.arange(start, self._rev_dist.shape[0])
         self._direct = False
+        self.trip_tables = None
 
     def _reverse_row(self, a: int, b: int) -> int:
         """Row of ``b``'s reverse tree that answers the trip a -> b, or -1 (then ``a``'s own row does)."""
@@ -134,6 +138,7 @@ class RoadNetwork:
             self._compute(range(start, min(start + block, self.n_nodes)))
         self._every_row = self._n_rows == self.n_nodes
         self._direct = self._every_row and not self._rev_dist.shape[0]
+        self.trip_tables = (self._row_of, self._dist, self._pred, self._dist) if self._direct else None
 
     @property
     def complete(self) -> bool:
@@ -191,11 +196,6 @@ class RoadNetwork:
     def rows(self) -> np.ndarray:
         """Cached rows of times, float32[r, n] (only the first rows in use are valid)."""
         return self._dist
-
-    @property
-    def preds(self) -> np.ndarray:
-        """Predecessors on the fastest routes from each cached row's origin, int32[r, n] (-9999: none)."""
-        return self._pred
 
     # -- queries ------------------------------------------------------------
     def times_to(self, origins: np.ndarray, dest: int) -> np.ndarray:
