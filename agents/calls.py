@@ -71,6 +71,7 @@ class CallCentre(mesa.Agent):
         self.manual_factor = float(w.centre_manual_factor[index])
         self.down = False
         self.waiting: deque[int] = deque()  # calls on hold here, in order (may hold stale ids)
+        self._log_t, self._log_key, self._log_incident = model.log.appenders()
 
     # -- taking calls -------------------------------------------------------------------
     def take(self, i: int) -> None:
@@ -113,7 +114,9 @@ class CallCentre(mesa.Agent):
 
     def _answered(self, i: int) -> None:
         m = self.model
-        m.log.add(m.env.now, K.CALL_ANSWERED, i)
+        self._log_t(m.env.now)
+        self._log_key(_ANSWERED)
+        self._log_incident(i)
         delay = self._minutes(i, m.book.processing)
         if delay > 0:
             m.env.timeout(delay, value=i).callbacks.append(self._ready_cb)
