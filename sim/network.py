@@ -212,7 +212,7 @@ class RoadNetwork:
     def time(self, a: int, b: int) -> float:
         """Minutes from node ``a`` to node ``b``."""
         if self._direct:  # the common case, asked several times per incident: the rest says the same
-            return float(self._dist[self._row_of[a], b])
+            return self._dist.item(self._row_of.item(a), b)
         k = self._reverse_row(a, b)
         if k >= 0:
             return float(self._rev_dist[k, a])
