@@ -573,14 +573,30 @@ def _scenario_list(args: argparse.Namespace) -> int:
 
 
 def _about(path: Path) -> str:
-    """The first sentence of a scenario file's description (read as YAML, not validated: a list is quick)."""
+    """The first sentence of a scenario file's description (read as YAML, not validated: a list is quick).
+
+    Read with libyaml's safe parser where PyYAML has it: the project's own
+    loader (which tells a file's line and column on errors) is pure Python,
+    and parsing the two dozen built-ins took 8 times as long as Python's
+    start (benchmarks/startup.py). A file it cannot read is read again by the
+    project's loader, for its message.
+    """
+    import yaml
+
     from scenarios.loader import read_yaml
 
     try:
-        description = read_yaml(path).get("description") or ""
-    except InputError as exc:
-        return f"(does not load: {exc.one_line()})"
-    return _first_sentence(str(description))
+        if getattr(yaml, "CSafeLoader", None) is None:
+            raise yaml.YAMLError("no libyaml")
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        if not isinstance(data, dict):
+            raise yaml.YAMLError("not a mapping")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        try:
+            data = read_yaml(path)
+        except InputError as exc:
+            return f"(does not load: {exc.one_line()})"
+    return _first_sentence(str(data.get("description") or ""))
 
 
 def _first_sentence(text: str) -> str:
