@@ -171,3 +171,25 @@ def test_runs_in_one_process_do_not_leak_road_changes(events_of):
     assert closed_w.geo.time(station, scene) == 6.0
     assert (closed_w.geo.net.graph.data == 2.0).all()
     assert closed_w.geo.times_from(station, np.array([scene])).tolist() == [6.0]
+
+
+@pytest.mark.nojit
+def test_a_moving_unit_whose_route_the_closure_cut_is_placed_on_the_route_it_drives():
+    """A unit driving home when closed roads cut its trip's start off is placed along its own route.
+
+    Fire 0 at (3, 0): the engine arrives at 6, leaves at 16 and drives home along the bottom street
+    ((3, 0) at 0 min, (2, 0) at 2, (1, 0) at 4, (0, 0) at 6). At 17 every road touching (3, 0)
+    closes: the roads of now no longer join its trip's ends, so the choice kernel cannot read the
+    route from their predecessor rows and the route of the roads without changes is stored instead
+    (``Fleet.store_route``). Fire 1 at (0, 3) at 19: the engine, 3 min into its drive, is at (2, 0),
+    5 blocks (10 min) from the scene: it arrives at 29. (Placed at its trip's start, cut off, it
+    could not go; it would be sent from home at 22 and arrive at 28.)
+    """
+    d = copy.deepcopy(ROADS)
+    d["road_changes"] = [{"at": 17, "area": {"centre": [3, 0], "radius_km": 0.5}, "label": "cut off"}]
+    d["incidents"] = [*_fires(0), {"at": 19, "type": "fire", "district": "city", "location": [0, 3]}]
+    result = sim.run(scenarios.from_dict(d))
+    a = result.assignments.sort_values("t_dispatch_min")
+    assert a["t_dispatch_min"].tolist() == [0.0, 19.0]
+    assert a["t_arrive_min"].tolist() == [6.0, 29.0]
+    assert a["travel_min"].tolist() == [6.0, 10.0]
