@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sim.stale import process_alive
+
 #: ``.<name>.tmp-<pid>``: this command's temporary; ``.<name>.<random>.tmp``: write_report's (mkstemp)
 _PID_TEMP = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)$")
 _MKSTEMP_TEMP = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp$")
@@ -128,7 +130,7 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
     for p in target.parent.iterdir():
         m = _PID_TEMP.match(p.name)
         if m is not None and m["name"] == target.name:
-            stale = not _alive(int(m["pid"]))
+            stale = not process_alive(int(m["pid"]))
         else:
             m = _MKSTEMP_TEMP.match(p.name)
             stale = (m is not None and m["name"] == target.name
@@ -137,19 +139,6 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
             p.unlink(missing_ok=True)
             removed.append(p)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    """True when another process with this pid runs (this process's own temporaries are stale)."""
-    if pid == os.getpid() or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _path() -> Any:

@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.stale import process_alive
+
 TABLES = ("incidents", "assignments", "units", "events")
 _PACKAGES = ("anjeon", "numpy", "scipy", "simpy", "mesa", "numba", "pandas", "pydantic", "pyarrow")
 
@@ -210,7 +212,7 @@ def remove_stale_temporaries(folder: Path, name: str) -> list[Path]:
         return removed
     for p in folder.iterdir():
         m = _TEMPORARY.match(p.name)
-        if m is None or m["name"] != name or _alive(int(m["pid"])):
+        if m is None or m["name"] != name or process_alive(int(m["pid"])):
             continue
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
@@ -218,19 +220,6 @@ def remove_stale_temporaries(folder: Path, name: str) -> list[Path]:
             p.unlink(missing_ok=True)
         removed.append(p)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    """True when another process with this pid runs (a pid of this process counts as gone)."""
-    if pid == os.getpid() or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:         # it exists, under another user
-        return True
-    return True
 
 
 def sources_sha256(packages: tuple[str, ...]) -> str:
