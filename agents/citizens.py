@@ -304,14 +304,14 @@ class Citizens(Component):
     Section = CitizensSection
 
     @classmethod
-    def check(cls, world: Any, section: CitizensSection, source: str | None) -> None:
-        """Check the section against the World (see :class:`Plan`)."""
-        Plan(world, section, source)
+    def check(cls, world: Any, section: CitizensSection, source: str | None) -> Plan:
+        """Check the section against the World; the :class:`Plan` it makes."""
+        return Plan(world, section, source)
 
-    def __init__(self, model: Any, section: CitizensSection):
+    def __init__(self, model: Any, section: CitizensSection, prepared: Plan | None = None):
         super().__init__(model, section)
         w = model.world
-        self.plan = plan = Plan(w, section, w.source)
+        self.plan = plan = prepared if prepared is not None else Plan(w, section, w.source)
         roads = w.geo.net if w.geo.kind == "road" else None
         node_of_cell = roads.snap(plan.cell_xy) if roads is not None and len(plan.cell_xy) else None
         self.people = p = make_population(plan, model.streams, node_of_cell)

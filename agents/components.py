@@ -9,8 +9,11 @@ it with the validated section; it adds its agents and SimPy processes in
 the incidents table, whole tables of its own and figures to ``run.json``.
 See docs/howto-components.md for a worked example.
 
-Lifecycle: section validated (when the scenario is checked or a run is set
-up) -> ``Component(model, section)`` after every built-in agent exists ->
+Lifecycle: section validated and checked against the World (when the
+scenario is checked or a run is set up; :meth:`Component.check` may return
+what it prepared) -> ``Component(model, section)``, or ``Component(model,
+section, prepared=...)`` when the check returned something, after every
+built-in agent exists ->
 ``start()`` before the clock runs -> the run -> ``incident_columns(ids)``,
 ``tables()`` and ``summary()`` once, after the run.
 """
@@ -57,16 +60,26 @@ class Component:
         self.section = section
 
     @classmethod
-    def check(cls, world: Any, section: BaseModel, source: str | None) -> None:
+    def check(cls, world: Any, section: BaseModel, source: str | None) -> Any:
         """Check the section against the compiled World (names of units, districts...).
 
         Called when the scenario is checked and before a run; the default checks nothing.
+        What checking works out (a grid, a terrain read from its file, a population
+        plan) is returned rather than worked out again: before a run, a value other
+        than None is passed to the constructor as ``prepared=``.
+
+        Returns
+        -------
+        object or None
+            What the constructor is given as ``prepared`` (None: nothing, and the
+            constructor is called without it).
 
         Raises
         ------
         InputError
             Naming ``components.<name>.<field>``.
         """
+        return None
 
     def start(self) -> None:
         """Start the component's SimPy processes (all agents exist; the clock is at 0)."""
@@ -184,10 +197,11 @@ def _component_class(cls: Any, name: str, source: str | None, path: str) -> type
 
 
 def validate(sections: dict[str, Any], source: str | None = None, world: Any = None, *,
-             allow_code: bool = False) -> list[tuple[str, type[Component], BaseModel]]:
-    """Validate every component section; returns ``(name, class, section)`` in scenario order.
+             allow_code: bool = False) -> list[tuple[str, type[Component], BaseModel, Any]]:
+    """Validate every component section; returns ``(name, class, section, prepared)`` in scenario order.
 
-    With ``world``, each component also checks its section against it (:meth:`Component.check`).
+    With ``world``, each component also checks its section against it
+    (:meth:`Component.check`); ``prepared`` is what the check returned (None without ``world``).
 
     Parameters
     ----------
@@ -202,7 +216,7 @@ def validate(sections: dict[str, Any], source: str | None = None, world: Any = N
 
     Returns
     -------
-    list of (str, type, BaseModel)
+    list of (str, type, BaseModel, object)
 
     Raises
     ------
@@ -216,9 +230,8 @@ def validate(sections: dict[str, Any], source: str | None = None, world: Any = N
             section = cls.Section.model_validate(raw if raw is not None else {})
         except ValidationError as exc:
             raise _section_error(exc, name, sorted(cls.Section.model_fields), source) from None
-        if world is not None:
-            cls.check(world, section, source)
-        built.append((name, cls, section))
+        prepared = cls.check(world, section, source) if world is not None else None
+        built.append((name, cls, section, prepared))
     return built
 
 

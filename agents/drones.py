@@ -147,14 +147,15 @@ class Drones(Component):
     Section = DronesSection
 
     @classmethod
-    def check(cls, world: Any, section: DronesSection, source: str | None) -> None:
+    def check(cls, world: Any, section: DronesSection, source: str | None) -> tuple[np.ndarray, ...]:
         """Incident types must be the World's; ports inside the map."""
-        _check(world, section, source)
+        return _check(world, section, source)
 
-    def __init__(self, model: Any, section: DronesSection):
+    def __init__(self, model: Any, section: DronesSection, prepared: tuple | None = None):
         super().__init__(model, section)
         w = model.world
-        self.verifiable, self.share, truth = _check(w, section, w.source)
+        checked = prepared if prepared is not None else _check(w, section, w.source)
+        self.verifiable, self.share, truth = checked
         self.port_xy, self.drone_port = [], []
         for p, port in enumerate(section.ports.values()):
             self.port_xy.append(tuple(map(float, port.xy_km)))

@@ -238,14 +238,15 @@ class Fire(Component):
     hazard = "fire"
 
     @classmethod
-    def check(cls, world: Any, section: FireSection, source: str | None) -> None:
+    def check(cls, world: Any, section: FireSection, source: str | None) -> tuple[Layout, int, list[int]]:
         """The incident type must be the World's and every ignition in a district of the grid."""
-        _check(world, section, source)
+        return _check(world, section, source)
 
-    def __init__(self, model: Any, section: FireSection):
+    def __init__(self, model: Any, section: FireSection, prepared: tuple | None = None):
         super().__init__(model, section)
         w = model.world
-        self.layout, self.kind, self.ignition_cells = _check(w, section, w.source)
+        checked = prepared if prepared is not None else _check(w, section, w.source)
+        self.layout, self.kind, self.ignition_cells = checked
         self.cell_district = self.layout.districts().reshape(self.layout.shape)
         fuel = model.streams.named("fire", 0).random(self.layout.shape) < section.fuel_density
         self.front = Front(np.where(fuel & (self.cell_district >= 0), FUEL, EMPTY).astype(np.int8))

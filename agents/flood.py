@@ -184,14 +184,16 @@ class Flood(Component):
     hazard = "flood"
 
     @classmethod
-    def check(cls, world: Any, section: FloodSection, source: str | None) -> None:
-        """Incident type, terrain file and rivers against the World."""
-        _check(world, section, source)
+    def check(cls, world: Any, section: FloodSection,
+              source: str | None) -> tuple[Layout, int | None, np.ndarray, list[int]]:
+        """Incident type, terrain file and rivers against the World; the grid, terrain and river cells."""
+        return _check(world, section, source)
 
-    def __init__(self, model: Any, section: FloodSection):
+    def __init__(self, model: Any, section: FloodSection, prepared: tuple | None = None):
         super().__init__(model, section)
         w = model.world
-        self.layout, self.kind, terrain, self.river_cells = _check(w, section, w.source)
+        checked = prepared if prepared is not None else _check(w, section, w.source)
+        self.layout, self.kind, terrain, self.river_cells = checked
         self.basin = Basin(terrain, section.film_mm / 1000.0)
         self.cell_m = self.layout.cell_km * 1000.0
         self.incidents = (None if self.kind is None else

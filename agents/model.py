@@ -67,7 +67,7 @@ class Simulation(mesa.Model):
         End of the run in minutes (default: the scenario's horizon).
     log_events : bool
         Keep the event log (on by default; the tables need it).
-    parts : list of (name, Component class, section), optional
+    parts : list of (name, Component class, section, prepared), optional
         Validated components (:func:`agents.components.validate`); default: the World's.
     """
 
@@ -108,7 +108,10 @@ class Simulation(mesa.Model):
         self.calls = Switchboard(self)
         if parts is None:
             parts = components.validate(world.components, world.source, world, allow_code=True)  # Python API
-        self.components = {name: cls(self, section) for name, cls, section in parts}
+        self.components = {}
+        for name, cls, section, prepared in parts:  # with what its check prepared, if anything
+            self.components[name] = (cls(self, section) if prepared is None
+                                     else cls(self, section, prepared=prepared))
         self.calls.start()
         schedules.start(self)
         for part in self.components.values():

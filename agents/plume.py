@@ -155,14 +155,14 @@ class PlumeRelease(Component):
     hazard = "plume"
 
     @classmethod
-    def check(cls, world: Any, section: PlumeSection, source: str | None) -> None:
+    def check(cls, world: Any, section: PlumeSection, source: str | None) -> tuple[Layout, int | None]:
         """The incident type must be the World's, the release on the grid."""
-        _check(world, section, source)
+        return _check(world, section, source)
 
-    def __init__(self, model: Any, section: PlumeSection):
+    def __init__(self, model: Any, section: PlumeSection, prepared: tuple | None = None):
         super().__init__(model, section)
         w = model.world
-        self.layout, self.kind = _check(w, section, w.source)
+        self.layout, self.kind = prepared if prepared is not None else _check(w, section, w.source)
         cell_m = self.layout.cell_km * 1000.0
         origin_m = (self.layout.origin[0] * 1000.0, self.layout.origin[1] * 1000.0)
         self.grid = PlumeGrid(self.layout.shape, origin_m, cell_m)

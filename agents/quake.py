@@ -143,13 +143,14 @@ class Quake(Component):
     hazard = "quake"
 
     @classmethod
-    def check(cls, world: Any, section: QuakeSection, source: str | None) -> None:
+    def check(cls, world: Any, section: QuakeSection, source: str | None) -> tuple[Layout, int | None]:
         """The incident type must be the World's; the map must be in km."""
-        _check(world, section, source)
+        return _check(world, section, source)
 
-    def __init__(self, model: Any, section: QuakeSection):
+    def __init__(self, model: Any, section: QuakeSection, prepared: tuple | None = None):
         super().__init__(model, section)
-        self.layout, self.kind = _check(model.world, section, model.world.source)
+        checked = prepared if prepared is not None else _check(model.world, section, model.world.source)
+        self.layout, self.kind = checked
         self.mmi = np.zeros(self.layout.shape, dtype=np.float64)
         self.incidents = (None if self.kind is None else
                           CellIncidents(model, self.layout, self.kind, section.collapsed_per_incident,

@@ -135,13 +135,13 @@ class Reserves(Component):
     Section = ReservesSection
 
     @classmethod
-    def check(cls, world: Any, section: ReservesSection, source: str | None) -> None:
+    def check(cls, world: Any, section: ReservesSection, source: str | None) -> list[dict[int, float]]:
         """Every material named must be listed, every incident type the World's."""
-        _check(world, section, source)
+        return _check(world, section, source)
 
-    def __init__(self, model: Any, section: ReservesSection):
+    def __init__(self, model: Any, section: ReservesSection, prepared: Any = None):
         super().__init__(model, section)
-        self.consumes = _check(model.world, section, model.world.source)
+        self.consumes = prepared if prepared is not None else _check(model.world, section, model.world.source)
         self.materials = list(section.materials)
         self.depots = list(section.depots)
         #: level[depot][material]

@@ -314,7 +314,7 @@ def test_a_component_naming_code_is_refused_without_importing(marker_module):
         components.validate({"anjeon_marker_mod:Part": {}}, "city.yaml")
     assert info.value.path == "components.anjeon_marker_mod:Part"
     assert not marker_module.exists()
-    [(_, cls, _)] = components.validate({"anjeon_marker_mod:Part": {}}, "city.yaml", allow_code=True)
+    [(_, cls, _, _)] = components.validate({"anjeon_marker_mod:Part": {}}, "city.yaml", allow_code=True)
     assert cls.__name__ == "Part" and marker_module.exists()
 
 
@@ -339,7 +339,7 @@ def test_an_installed_plugin_policy_is_a_registered_name(world, tmp_path, monkey
 def test_an_installed_plugin_component_is_a_registered_name(tmp_path, monkeypatch, marker_module):
     _plugin(tmp_path, monkeypatch, "anjeon.components", "marker_part", "anjeon_marker_mod:Part")
     monkeypatch.delitem(components.REGISTRY, "marker_part", raising=False)
-    [(name, cls, _)] = components.validate({"marker_part": {}}, "city.yaml")
+    [(name, cls, _, _)] = components.validate({"marker_part": {}}, "city.yaml")
     assert (name, cls.__name__) == ("marker_part", "Part")
     monkeypatch.delitem(components.REGISTRY, "marker_part")
 
