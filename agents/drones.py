@@ -182,6 +182,8 @@ class Drones(Component):
         self.hold: dict[int, float] = {}
         self.recalled: dict[int, int] = {}  # incident -> units recalled from it (mode recall)
         self.rows: list[tuple[int, int, float, float, float, str, float]] = []
+        #: sorties not back yet: id -> [drone, incident, launched, over the scene, outcome] (NaN, "": not yet)
+        self.in_air: dict[int, list] = {}
 
     def _no_work(self, i: int) -> None:
         """A false alarm: nothing to do on scene, nobody to carry. Mutates the book."""
@@ -246,12 +248,14 @@ class Drones(Component):
         m, sec = self.model, self.section
         env, t0 = m.env, m.env.now
         self.ready_at[d] = math.inf
+        key = len(self.rows) + len(self.in_air)  # sorties begun before this one
+        sortie = self.in_air[key] = [d, i, math.nan, math.nan, ""]
         if sec.launch > 0:
             yield env.timeout(sec.launch)
-        t_launch = env.now
+        t_launch = sortie[2] = env.now
         m.log.add(t_launch, DRONE_LAUNCHED, i, -1, {"drone": self.drone_names[d]})
         yield env.timeout(fly)
-        t_arrive = env.now
+        t_arrive = sortie[3] = env.now
         if sec.verify > 0:
             yield env.timeout(sec.verify)
         if m.book.status[i] != OPEN:  # (recall mode) over before the report: it changes nothing
@@ -260,7 +264,7 @@ class Drones(Component):
             outcome = FALSE_ALARM
         else:
             outcome = RECLASSIFIED if self._true_kind(i) != m.book.kind[i] else CONFIRMED
-        self.outcome[i] = outcome
+        self.outcome[i] = sortie[4] = outcome
         if sec.mode == "hold":
             self.hold[i] = env.now - t0
         m.log.add(env.now, DRONE_REPORTED, i, -1, {"outcome": outcome})
@@ -274,6 +278,7 @@ class Drones(Component):
             m.dispatch.decide(i, env.now)
         yield env.timeout(fly)
         used = 2 * fly + sec.verify
+        del self.in_air[key]
         self.rows.append((d, i, t_launch, t_arrive, env.now, outcome, sec.endurance - used))
         self.ready_at[d] = env.now + sec.recharge * used / sec.endurance
 
@@ -339,8 +344,17 @@ class Drones(Component):
                 "drone_hold_min": np.array([self.hold.get(i, math.nan) for i in idx], dtype=np.float64)}
 
     def tables(self) -> dict[str, dict[str, Any]]:
-        """The ``drones`` table: one row per sortie, in the order the drones came back."""
-        cols = list(zip(*self.rows, strict=True)) if self.rows else [()] * 7
+        """The ``drones`` table: one row per sortie, in the order the drones came back.
+
+        Sorties still in the air when the run ends follow, in the order they took off,
+        with NaN for what had not happened yet (``t_back_min``, ``battery_left_min``;
+        ``t_launch_min`` and ``t_arrive_min`` too, before launch or arrival) and
+        ``outcome`` "" before the report.
+        """
+        flying = [(d, i, launched, over, math.nan, outcome, math.nan)
+                  for d, i, launched, over, outcome in self.in_air.values()]
+        rows = self.rows + flying
+        cols = list(zip(*rows, strict=True)) if rows else [()] * 7
         return {"drones": {
             "drone": np.array([self.drone_names[d] for d in cols[0]], dtype=object),
             "incident_id": np.array(cols[1], dtype=np.int64),
@@ -357,7 +371,8 @@ class Drones(Component):
         warm-up to the end of the run), as the sweep metrics do: ``wasted_dispatches``,
         ``false_alarms_caught`` and ``wrong_plans`` equal those of
         :func:`analysis.metrics.resource_metrics`. A sortie or a recalled unit counts
-        with its incident. The ``drones`` table lists every sortie of the run.
+        with its incident; ``sorties`` counts those that reported. The ``drones`` table
+        lists every sortie of the run, those still in the air at its end included.
         """
         m = self.model
         book, wanted = m.book, m.dispatch.wanted_total

@@ -198,7 +198,8 @@ def drones(run: RunDir) -> Section | None:
         return None
     s = Section("drones", "Drones", "What the sorties found, how long they flew, how much battery was left.")
     dr = dr.assign(flight_min=dr["t_arrive_min"] - dr["t_launch_min"],
-                   sortie_min=dr["t_back_min"] - dr["t_launch_min"])
+                   sortie_min=dr["t_back_min"] - dr["t_launch_min"],  # NaN: in the air at the end
+                   outcome=dr["outcome"].astype(str).replace("", "(no report by the end)"))
     by = dr.groupby("outcome", observed=True).agg(
         sorties=("drone", "size"), mean_flight_min=("flight_min", "mean"),
         mean_sortie_min=("sortie_min", "mean"),

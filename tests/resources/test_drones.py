@@ -7,6 +7,8 @@ verify 2 min, endurance 25 min.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -97,6 +99,9 @@ def test_a_drone_never_flies_beyond_its_battery(world, x, y, speed, endurance, r
         ports={"p": {"xy_km": [x, y], "drones": drones}}, speed_kmh=speed, endurance=endurance,
         recharge=recharge, verify=verify, max_wait=30, false_alarm_share={"hazmat": 0.3})}
     t = run(world).extra["drones"]
+    in_air = t["t_back_min"].isna()  # sorties the end of the run caught in the air: one per drone at most
+    assert in_air.sum() <= drones and (t.loc[in_air, "t_launch_min"].fillna(0) <= 720).all()
+    t = t[~in_air]
     flown = t["t_back_min"] - t["t_launch_min"]
     assert (flown <= endurance + 1e-9).all()
     assert ((t["battery_left_min"] - (endurance - flown)).abs() < 1e-9).all()
@@ -144,3 +149,22 @@ def test_a_drone_sees_the_true_type_so_the_right_plan_follows(world):
     cols = ["kind", "true_kind", "wrong_plan", "drone_outcome"]
     assert seen.incidents[cols].astype(str).values.tolist() == [["hazmat", "hazmat", "False", "reclassified"]]
     assert figures(seen, "drones")["reclassified"] == 1 and figures(blind, "drones")["wrong_plans"] == 1
+
+
+@pytest.mark.parametrize(("horizon", "expected"), [
+    (7.5, (1.0, 4.0, "false_alarm", 1)),   # reported at 6, on its way back at the end
+    (3.0, (1.0, None, "", 0)),             # launched at 1, not over the scene yet
+])
+def test_a_sortie_in_the_air_at_the_end_is_in_the_table(world, horizon, expected):
+    world["time"]["horizon"] = horizon
+    world["incidents"] = [{"at": 0, "type": "hazmat", "district": "West", "location": [8, 5]}]
+    world["components"] = {"drones": _drones(false_alarm_share={"hazmat": 1.0})}
+    result = run(world)
+    table = result.extra["drones"]
+    assert len(table) == 1
+    row = table.iloc[0]
+    launched, over, outcome, reported = expected
+    assert row["t_launch_min"] == launched and row["outcome"] == outcome
+    assert row["t_arrive_min"] == over if over is not None else math.isnan(row["t_arrive_min"])
+    assert math.isnan(row["t_back_min"]) and math.isnan(row["battery_left_min"])
+    assert figures(result, "drones")["sorties"] == reported
