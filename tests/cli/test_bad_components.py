@@ -64,7 +64,7 @@ def outcomes(tmp_path_factory):
 def test_the_move_up_section_itself_is_valid():
     from agents.components import validate
 
-    [(name, _, section)] = validate({"move_up": {"capability": "ambulance", "target": 8}}, "tiny")
+    [(name, _, section, _)] = validate({"move_up": {"capability": "ambulance", "target": 8}}, "tiny")
     assert name == "move_up" and section.target == 8
 
 
