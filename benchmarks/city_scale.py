@@ -7,7 +7,7 @@ Cases, each run in a fresh subprocess (so that its peak memory is its own):
   and roads; ``--days`` simulated days (default 30).
 - ``busan``: a generated Busan-sized city (:func:`busan_city`), 30 x 25 km
   of grid roads, 15 districts, 33 stations, 300 units, 12 hospitals, about
-  a quarter of a million incidents a year; a whole year (``--quick``: 14 days).
+  a quarter of a million incidents a year; a whole year, three times (``--quick``: 14 days, once).
 
 In each subprocess the World is compiled outside the timing, a one-day
 run first loads the numba kernels, then each repetition compiles a fresh
@@ -17,7 +17,8 @@ process time (event log on, the four tables built). Reported per case:
 incidents, units, CPU microseconds per incident (median of repetitions),
 its ratio to k = 1, its ratio to plain SimPy's CPU per customer on M/M/c
 (:func:`benchmarks.engine_mmc.plain_simpy`, measured in this process just
-before each case: median of 3), the peak RSS of the subprocess
+before and just after each case: median of 3 + 3, so that the machine's
+speed drifting during a long case moves both sides), the peak RSS of the subprocess
 (``ru_maxrss``) and its RSS after imports and the warm-up run (the libraries'
 share). For the ansan cases, ``warm_rows_us`` is one more run on a World
 whose row cache an earlier run filled (as in a sweep that reuses a World).
@@ -46,7 +47,7 @@ from benchmarks import write_figures
 
 #: ansan's scale factors; 64 (about 3,000 units) is run unless ``--no-64``
 FACTORS = (1, 4, 16, 64)
-#: plain SimPy repetitions before each case (median taken)
+#: plain SimPy repetitions before and again after each case (median of all taken)
 YARDSTICK_REPS = 3
 #: simulated days of each plain SimPy M/M/c repetition
 YARDSTICK_DAYS = 30
@@ -210,9 +211,13 @@ def measure_case(case: str, days: float, reps: int, warm_rows: bool) -> dict[str
         wall.append(time.perf_counter() - w0)
         n_inc.append(len(result.incidents))
         n_events = len(result.events)
+        units, nodes = int(world.n_units), world.info.get("road_nodes")
+        if rep < reps - 1 or not warm_rows:  # one World and one result at a time: the peak is one run's
+            del world
         del result
+        gc.collect()
     out = {
-        "case": case, "days": days, "units": int(world.n_units), "road_nodes": world.info.get("road_nodes"),
+        "case": case, "days": days, "units": units, "road_nodes": nodes,
         "incidents": n_inc[0], "events": n_events, "repetitions": reps, "compile_s": round(compile_s, 3),
         "cpu_s": [round(c, 3) for c in cpu], "wall_s": [round(w, 3) for w in wall],
         "cpu_per_incident_us": round(statistics.median(c / n * 1e6 for c, n in zip(cpu, n_inc, strict=True)),
@@ -237,8 +242,8 @@ def _child(case: str, days: float, reps: int, warm_rows: bool) -> dict[str, Any]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def yardstick_us(seed: int) -> float:
-    """Plain SimPy's CPU microseconds per customer on M/M/c (median of a few runs, this process)."""
+def yardstick_runs(seed: int) -> list[float]:
+    """Plain SimPy's CPU microseconds per customer on M/M/c, one value per run (a few runs, this process)."""
     from benchmarks.engine_mmc import plain_simpy
 
     per = []
@@ -246,7 +251,7 @@ def yardstick_us(seed: int) -> float:
         gc.collect()
         n, secs = plain_simpy(YARDSTICK_DAYS, seed + r)
         per.append(secs / n * 1e6)
-    return statistics.median(per)
+    return per
 
 
 def profile_case(case: str, days: float, top: int = 25) -> None:
@@ -277,7 +282,7 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, float, int, bool]]:
     for k in factors:
         expected = 135 * k * ansan_days
         plan.append((f"ansan:{k}", ansan_days, max(1, min(5, int(60_000 // expected))), True))
-    plan.append(("busan", busan_days, 1, False))
+    plan.append(("busan", busan_days, 1 if args.quick else 3, False))
     return plan
 
 
@@ -321,8 +326,9 @@ def main(argv: list[str] | None = None) -> dict:
         return {}
     rows = []
     for i, (case, days, reps, warm) in enumerate(_plan(args)):
-        yard = yardstick_us(100 + 10 * i)
+        before = yardstick_runs(100 + 10 * i)
         r = _child(case, days, reps, warm)
+        yard = statistics.median(before + yardstick_runs(105 + 10 * i))
         r["yardstick_us"] = round(yard, 2)
         r["ratio_to_plain_simpy"] = round(r["cpu_per_incident_us"] / yard, 2)
         rows.append(r)
@@ -331,7 +337,7 @@ def main(argv: list[str] | None = None) -> dict:
     for r in rows:
         r["ratio_to_k1"] = round(r["cpu_per_incident_us"] / k1, 2)
     figures = {"yardstick": f"plain SimPy M/M/5, {YARDSTICK_DAYS} days, CPU per customer, median of "
-                            f"{YARDSTICK_REPS} before each case", "cases": rows}
+                            f"{YARDSTICK_REPS} before and {YARDSTICK_REPS} after each case", "cases": rows}
     print("Cost per incident as the city grows (CPU: process time of sim.run, fresh World, log on, tables)")
     print("  case       days  units incidents  us/inc   /k=1  simpy_us /simpy  warm_us peak_MB base_MB")
     for r in rows:
