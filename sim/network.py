@@ -68,9 +68,8 @@ class RoadNetwork:
         self._pred = np.empty((0, n), dtype=np.int32)
         self._n_rows = 0
         self._every_row = False  # set by prepare_all: never by rows that runs asked for
-        self._direct = False  # every row and no reverse tree: a trip reads its start's row (see time)
         #: ``(row_of, rows, predecessors, rows)`` while every row is held and no reverse tree (see
-        #: ``RoadGeo.trip_tables``), else None
+        #: ``RoadGeo.trip_tables``), else None; then a trip reads its start's row (see :meth:`time`)
         self.trip_tables: tuple[np.ndarray, ...] | None = None
         self._max_rows = max(64, ROW_CACHE_BYTES // max(1, 8 * n))
         #: origins passed to :meth:`prepare` (stations, hospitals), ascending
@@ -113,7 +112,6 @@ class RoadNetwork:
         self._rev_dist = np.vstack([self._rev_dist, np.asarray(dist, dtype=np.float32).reshape(-1, n)])
         self._rev_succ = np.vstack([self._rev_succ, np.asarray(succ, dtype=np.int32).reshape(-1, n)])
         self._rev_of[np.asarray(targets, dtype=np.int64)] = np.arange(start, self._rev_dist.shape[0])
-        self._direct = False
         self.trip_tables = None
 
     def _reverse_row(self, a: int, b: int) -> int:
@@ -137,8 +135,8 @@ class RoadNetwork:
         for start in range(0, self.n_nodes, block):
             self._compute(range(start, min(start + block, self.n_nodes)))
         self._every_row = self._n_rows == self.n_nodes
-        self._direct = self._every_row and not self._rev_dist.shape[0]
-        self.trip_tables = (self._row_of, self._dist, self._pred, self._dist) if self._direct else None
+        direct = self._every_row and not self._rev_dist.shape[0]
+        self.trip_tables = (self._row_of, self._dist, self._pred, self._dist) if direct else None
 
     @property
     def complete(self) -> bool:
@@ -211,7 +209,7 @@ class RoadNetwork:
 
     def time(self, a: int, b: int) -> float:
         """Minutes from node ``a`` to node ``b``."""
-        if self._direct:  # the common case, asked several times per incident: the rest says the same
+        if self.trip_tables is not None:  # every row, no reverse tree: what the rest would say, at once
             return self._dist.item(self._row_of.item(a), b)
         k = self._reverse_row(a, b)
         if k >= 0:
