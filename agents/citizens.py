@@ -308,10 +308,10 @@ class Citizens(Component):
         """Check the section against the World; the :class:`Plan` it makes."""
         return Plan(world, section, source)
 
-    def __init__(self, model: Any, section: CitizensSection, prepared: Plan | None = None):
+    def __init__(self, model: Any, section: CitizensSection, prepared: Plan):
         super().__init__(model, section)
         w = model.world
-        self.plan = plan = prepared if prepared is not None else Plan(w, section, w.source)
+        self.plan = plan = prepared  # by check
         roads = w.geo.net if w.geo.kind == "road" else None
         node_of_cell = roads.snap(plan.cell_xy) if roads is not None and len(plan.cell_xy) else None
         self.people = p = make_population(plan, model.streams, node_of_cell)

@@ -151,11 +151,9 @@ class Drones(Component):
         """Incident types must be the World's; ports inside the map."""
         return _check(world, section, source)
 
-    def __init__(self, model: Any, section: DronesSection, prepared: tuple | None = None):
+    def __init__(self, model: Any, section: DronesSection, prepared: tuple[np.ndarray, ...]):
         super().__init__(model, section)
-        w = model.world
-        checked = prepared if prepared is not None else _check(w, section, w.source)
-        self.verifiable, self.share, truth = checked
+        self.verifiable, self.share, truth = prepared  # by check
         self.port_xy, self.drone_port = [], []
         for p, port in enumerate(section.ports.values()):
             self.port_xy.append(tuple(map(float, port.xy_km)))

@@ -242,11 +242,10 @@ class Fire(Component):
         """The incident type must be the World's and every ignition in a district of the grid."""
         return _check(world, section, source)
 
-    def __init__(self, model: Any, section: FireSection, prepared: tuple | None = None):
+    def __init__(self, model: Any, section: FireSection, prepared: tuple[Layout, int, list[int]]):
         super().__init__(model, section)
         w = model.world
-        checked = prepared if prepared is not None else _check(w, section, w.source)
-        self.layout, self.kind, self.ignition_cells = checked
+        self.layout, self.kind, self.ignition_cells = prepared  # by check
         self.cell_district = self.layout.districts().reshape(self.layout.shape)
         fuel = model.streams.named("fire", 0).random(self.layout.shape) < section.fuel_density
         self.front = Front(np.where(fuel & (self.cell_district >= 0), FUEL, EMPTY).astype(np.int8))

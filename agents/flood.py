@@ -189,11 +189,10 @@ class Flood(Component):
         """Incident type, terrain file and rivers against the World; the grid, terrain and river cells."""
         return _check(world, section, source)
 
-    def __init__(self, model: Any, section: FloodSection, prepared: tuple | None = None):
+    def __init__(self, model: Any, section: FloodSection,
+                 prepared: tuple[Layout, int | None, np.ndarray, list[int]]):
         super().__init__(model, section)
-        w = model.world
-        checked = prepared if prepared is not None else _check(w, section, w.source)
-        self.layout, self.kind, terrain, self.river_cells = checked
+        self.layout, self.kind, terrain, self.river_cells = prepared  # by check
         self.basin = Basin(terrain, section.film_mm / 1000.0)
         self.cell_m = self.layout.cell_km * 1000.0
         self.incidents = (None if self.kind is None else

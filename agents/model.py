@@ -68,7 +68,8 @@ class Simulation(mesa.Model):
     log_events : bool
         Keep the event log (on by default; the tables need it).
     parts : list of (name, Component class, section, prepared), optional
-        Validated components (:func:`agents.components.validate`); default: the World's.
+        Components validated against this World (:func:`agents.components.validate` with
+        ``world``: each constructor gets what its check prepared); default: the World's.
     """
 
     def __init__(self, world: World, policy: Any, seed: int, replication: int = 0,

@@ -159,10 +159,9 @@ class PlumeRelease(Component):
         """The incident type must be the World's, the release on the grid."""
         return _check(world, section, source)
 
-    def __init__(self, model: Any, section: PlumeSection, prepared: tuple | None = None):
+    def __init__(self, model: Any, section: PlumeSection, prepared: tuple[Layout, int | None]):
         super().__init__(model, section)
-        w = model.world
-        self.layout, self.kind = prepared if prepared is not None else _check(w, section, w.source)
+        self.layout, self.kind = prepared  # by check
         cell_m = self.layout.cell_km * 1000.0
         origin_m = (self.layout.origin[0] * 1000.0, self.layout.origin[1] * 1000.0)
         self.grid = PlumeGrid(self.layout.shape, origin_m, cell_m)

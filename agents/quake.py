@@ -147,10 +147,9 @@ class Quake(Component):
         """The incident type must be the World's; the map must be in km."""
         return _check(world, section, source)
 
-    def __init__(self, model: Any, section: QuakeSection, prepared: tuple | None = None):
+    def __init__(self, model: Any, section: QuakeSection, prepared: tuple[Layout, int | None]):
         super().__init__(model, section)
-        checked = prepared if prepared is not None else _check(model.world, section, model.world.source)
-        self.layout, self.kind = checked
+        self.layout, self.kind = prepared  # by check
         self.mmi = np.zeros(self.layout.shape, dtype=np.float64)
         self.incidents = (None if self.kind is None else
                           CellIncidents(model, self.layout, self.kind, section.collapsed_per_incident,

@@ -139,9 +139,9 @@ class Reserves(Component):
         """Every material named must be listed, every incident type the World's."""
         return _check(world, section, source)
 
-    def __init__(self, model: Any, section: ReservesSection, prepared: Any = None):
+    def __init__(self, model: Any, section: ReservesSection, prepared: list[dict[int, float]]):
         super().__init__(model, section)
-        self.consumes = prepared if prepared is not None else _check(model.world, section, model.world.source)
+        self.consumes = prepared  # by check
         self.materials = list(section.materials)
         self.depots = list(section.depots)
         #: level[depot][material]
