@@ -40,15 +40,21 @@ def test_the_model_passes_prepared_only_when_there_is_something():
     assert model.components["prepares"].prepared is marker
 
 
-def test_citizens_plan_is_made_once_per_run(monkeypatch):
-    made = []
-    real = agents.citizens.Plan
+def _count_calls(monkeypatch, module, name: str) -> list:
+    """Replace ``module.name`` by a wrapper that appends to the returned list on every call."""
+    made: list = []
+    real = getattr(module, name)
 
     def counting(*args, **kwargs):
         made.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(agents.citizens, "Plan", counting)
+    monkeypatch.setattr(module, name, counting)
+    return made
+
+
+def test_citizens_plan_is_made_once_per_run(monkeypatch):
+    made = _count_calls(monkeypatch, agents.citizens, "Plan")
     result = run(town({"warnings": {"alerts": [{"at": 10, "share": 0.9}]}}))
     assert result.meta["components"]["citizens"]["people"] == 1000
     assert len(made) == 1  # by the check; the component takes it from there
@@ -64,14 +70,7 @@ def test_flood_terrain_is_made_once_per_run(monkeypatch, tmp_path, terrain):
     if terrain == "file":
         np.save(tmp_path / "heights.npy", np.zeros((9, 9)))
         section["terrain"] = {"file": str(tmp_path / "heights.npy")}
-    made = []
-    real = agents.flood._terrain
-
-    def counting(*args, **kwargs):
-        made.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(agents.flood, "_terrain", counting)
+    made = _count_calls(monkeypatch, agents.flood, "_terrain")
     result = run_hazard(flood_town({"flood": section}))
     assert result.meta["components"]["flood"]["steps"] > 0
     assert len(made) == 1
