@@ -129,7 +129,7 @@ class Fleet:
         # on one, since when, its ends, and its route, which the kernel reads once (``route_len`` 0: not yet)
         self.on_trip = np.zeros(n, dtype=np.bool_)
         self.trip_t0 = np.zeros(n)
-        self.trip_from = self.home.copy()
+        self.trip_from = self.home.copy()  # mirror the lists move_from and move_to, as trip_t0 does move_t0
         self.trip_to = self.home.copy()
         self.route_len = np.zeros(n, dtype=np.int64)
         self.route_nodes = np.zeros((n, 16), dtype=np.int64)

@@ -585,13 +585,13 @@ def _about(path: Path) -> str:
 
     from scenarios.loader import read_yaml
 
-    try:
-        if getattr(yaml, "CSafeLoader", None) is None:
-            raise yaml.YAMLError("no libyaml")
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-        if not isinstance(data, dict):
-            raise yaml.YAMLError("not a mapping")
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    data = None
+    if hasattr(yaml, "CSafeLoader"):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = None
+    if not isinstance(data, dict):  # no libyaml, or a file it cannot read as a mapping
         try:
             data = read_yaml(path)
         except InputError as exc:
